@@ -1,0 +1,3 @@
+from borderflow.cli import app
+
+app(prog_name="borderflow")

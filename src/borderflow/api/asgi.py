@@ -1,0 +1,9 @@
+"""Import target for multi-worker uvicorn: each worker builds its own context from the environment."""
+
+from borderflow.api.app import create_app
+from borderflow.bootstrap import build_context
+from borderflow.settings import load_settings
+
+_settings = load_settings()
+_ctx = build_context(_settings, upgrade=False)
+app = create_app(_ctx, max_body_bytes=_settings.max_body_bytes or _ctx.extras["node_file"].max_body_bytes)

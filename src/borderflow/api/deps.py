@@ -1,0 +1,60 @@
+"""Request dependencies: the node context and the authenticated principal."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from borderflow.domain.roles import Principal
+from borderflow.services import apikeys
+from borderflow.services.context import NodeContext
+
+bearer = HTTPBearer(auto_error=False, description="API key from `borderflow apikey create`")
+CACHE_SECONDS = 30.0  # a revoked key stops working within this time
+
+
+class NotAuthenticated(Exception):
+    def __init__(self, detail: str):
+        super().__init__(detail)
+        self.detail = detail
+
+
+def get_context(request: Request) -> NodeContext:
+    return request.app.state.context
+
+
+ContextDep = Annotated[NodeContext, Depends(get_context)]
+
+
+class KeyCache:
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[float, Principal | None]] = {}
+
+    def principal(self, ctx: NodeContext, key: str) -> Principal | None:
+        now = time.monotonic()
+        hit = self._entries.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        principal = apikeys.lookup(ctx.engine, key)
+        if len(self._entries) > 10_000:
+            self._entries.clear()
+        self._entries[key] = (now + CACHE_SECONDS, principal)
+        return principal
+
+
+def current_principal(request: Request, ctx: ContextDep,
+                      credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise NotAuthenticated("send 'Authorization: Bearer <api key>'; create a key with `borderflow apikey create`")
+    principal = request.app.state.keys.principal(ctx, credentials.credentials)
+    if principal is None:
+        raise NotAuthenticated("the API key is unknown or revoked")
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128,
+                                              description="Retry-safe writes: the same key returns the first answer")]

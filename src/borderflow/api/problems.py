@@ -1,0 +1,84 @@
+"""Every error leaves the node as application/problem+json (RFC 9457).
+
+Validation errors list every problem with its JSON path; nothing a client sends
+may turn into a 500.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from borderflow.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from borderflow.schemas import _dotted
+
+log = logging.getLogger("borderflow.api")
+TYPE_BASE = "https://borderflow.example/problems/"
+TITLES = {400: "Malformed request", 401: "Not authenticated", 403: "Forbidden", 404: "Not found",
+          405: "Method not allowed", 409: "Conflict", 413: "Request body too large",
+          415: "Unsupported media type", 422: "Validation failed", 500: "Internal error"}
+
+
+def problem(status: int, detail: str, *, type_: str | None = None, headers: dict | None = None,
+            **extra: object) -> JSONResponse:
+    body = {"type": TYPE_BASE + (type_ or TITLES.get(status, "error").lower().replace(" ", "-")),
+            "title": TITLES.get(status, "Error"), "status": status, "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
+
+
+def _request_errors(exc: RequestValidationError) -> tuple[int, list[dict]]:
+    errors, malformed = [], False
+    for err in exc.errors():
+        loc = tuple(err.get("loc", ()))
+        source = loc[0] if loc else "body"
+        path = _dotted(loc[1:]) if source == "body" else f"{source}.{_dotted(loc[1:])}"
+        if err.get("type") == "json_invalid":
+            malformed = True
+            ctx = err.get("ctx", {})
+            errors.append({"loc": "body", "msg": f"invalid JSON: {ctx.get('error', err['msg'])}", "code": "json_invalid"})
+            continue
+        msg = err["msg"]
+        if err["type"] not in ("missing", "extra_forbidden") and not isinstance(err.get("input"), (dict, list)):
+            msg += f" (got {err.get('input')!r})"
+        errors.append({"loc": path or source, "msg": msg, "code": err["type"]})
+    return (400 if malformed else 422), errors
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ValidationFailed)
+    async def _validation(_: Request, exc: ValidationFailed) -> JSONResponse:
+        errors = [{"loc": p.loc, "msg": p.msg, "code": p.code} for p in exc.problems]
+        return problem(422, f"{len(errors)} problem(s) in the request; each is listed in errors", errors=errors)
+
+    @app.exception_handler(RequestValidationError)
+    async def _request_validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        status, errors = _request_errors(exc)
+        detail = "the body is not valid JSON" if status == 400 else f"{len(errors)} problem(s) in the request"
+        return problem(status, detail, errors=errors)
+
+    @app.exception_handler(NotFound)
+    async def _not_found(_: Request, exc: NotFound) -> JSONResponse:
+        return problem(404, f"{exc.what} does not exist (or is not visible to you)")
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(_: Request, exc: Forbidden) -> JSONResponse:
+        return problem(403, exc.detail)
+
+    @app.exception_handler(Conflict)
+    async def _conflict(_: Request, exc: Conflict) -> JSONResponse:
+        extra = {"current_status": exc.current_status} if exc.current_status else {}
+        return problem(409, exc.detail, **extra)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "error")
+        return problem(exc.status_code, detail, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(500, "the node failed to handle this request; it has been logged")

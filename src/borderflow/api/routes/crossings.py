@@ -1,0 +1,108 @@
+"""Declarations and what officers do with them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Query
+
+from borderflow.api.deps import ContextDep, CurrentPrincipal, IdempotencyKey
+from borderflow.api.routes import ERRORS, answer
+from borderflow.domain import lifecycle
+from borderflow.schemas import DeclarationIn, InspectionIn, NoteIn, ReasonIn
+from borderflow.services import crossings, officers
+from borderflow.services.idempotency import run_once
+
+router = APIRouter(tags=["crossings"], responses={k: ERRORS[k] for k in (400, 401, 403, 413, 422)})
+WITH_404_409 = {404: ERRORS[404], 409: ERRORS[409]}
+CrossingId = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+@router.post("/crossings", status_code=201)
+def declare(ctx: ContextDep, principal: CurrentPrincipal, body: DeclarationIn,
+            idempotency_key: IdempotencyKey = None):
+    """Declare a crossing once: validated, assessed (risk lane with reasons) and announced to the partner."""
+    status, view, replayed = run_once(ctx, principal, idempotency_key, body.model_dump(mode="json"),
+                                      lambda uow: crossings.declare(ctx, uow, principal, body))
+    return answer(status, view, replayed)
+
+
+@router.get("/crossings")
+def list_crossings(ctx: ContextDep, principal: CurrentPrincipal,
+                   status: Annotated[str | None, Query(pattern="^(" + "|".join(lifecycle.STATUSES) + ")$")] = None,
+                   gate: Annotated[str | None, Query(max_length=40)] = None,
+                   plate: Annotated[str | None, Query(max_length=40)] = None,
+                   risk_lane: Annotated[str | None, Query(pattern="^(green|blue|yellow|red)$")] = None,
+                   limit: Annotated[int, Query(ge=1, le=500)] = 100,
+                   offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> list[dict]:
+    """Crossings, newest first; a declarant sees only its own."""
+    with ctx.uow(write=False) as uow:
+        return crossings.search(uow, principal, status=status, gate=gate.upper() if gate else None, plate=plate,
+                                risk_lane=risk_lane, limit=limit, offset=offset)
+
+
+@router.get("/crossings/{crossing_id}", responses={404: ERRORS[404]})
+def read(ctx: ContextDep, principal: CurrentPrincipal, crossing_id: CrossingId) -> dict:
+    with ctx.uow(write=False) as uow:
+        return crossings.read(uow, principal, crossing_id)
+
+
+@router.get("/crossings/{crossing_id}/versions", responses={404: ERRORS[404]})
+def versions(ctx: ContextDep, principal: CurrentPrincipal, crossing_id: CrossingId) -> list[dict]:
+    """Every version of the declaration, as submitted, with the lane it was given."""
+    with ctx.uow(write=False) as uow:
+        return crossings.versions(uow, principal, crossing_id)
+
+
+@router.post("/crossings/{crossing_id}/amendments", status_code=201, responses=WITH_404_409)
+def amend(ctx: ContextDep, principal: CurrentPrincipal, crossing_id: CrossingId, body: Annotated[dict[str, Any], Body()],
+          idempotency_key: IdempotencyKey = None):
+    """A new version: send only what changes (objects merge, lists replace); the lane is re-assessed."""
+    status, view, replayed = run_once(ctx, principal, idempotency_key, {"id": crossing_id, "patch": body},
+                                      lambda uow: crossings.amend(ctx, uow, principal, crossing_id, body))
+    return answer(status, view, replayed)
+
+
+@router.post("/crossings/{crossing_id}/cancel", responses=WITH_404_409)
+def cancel(ctx: ContextDep, principal: CurrentPrincipal, crossing_id: CrossingId, body: NoteIn | None = None,
+           idempotency_key: IdempotencyKey = None):
+    note = body.note if body else ""
+    status, view, replayed = run_once(ctx, principal, idempotency_key, {"id": crossing_id, "cancel": note},
+                                      lambda uow: crossings.cancel(ctx, uow, principal, crossing_id, note))
+    return answer(status, view, replayed)
+
+
+@router.post("/crossings/{crossing_id}/inspections", status_code=201, responses=WITH_404_409)
+def inspect(ctx: ContextDep, principal: CurrentPrincipal, crossing_id: CrossingId, body: InspectionIn,
+            idempotency_key: IdempotencyKey = None):
+    """Record a document check or a physical inspection and its result."""
+    status, view, replayed = run_once(
+        ctx, principal, idempotency_key, {"id": crossing_id, **body.model_dump()},
+        lambda uow: officers.inspect(ctx, uow, principal, crossing_id, kind=body.kind, result=body.result,
+                                     notes=body.notes))
+    return answer(status, view, replayed)
+
+
+@router.post("/crossings/{crossing_id}/hold", responses=WITH_404_409)
+def hold(ctx: ContextDep, principal: CurrentPrincipal, crossing_id: CrossingId, body: ReasonIn,
+         idempotency_key: IdempotencyKey = None):
+    status, view, replayed = run_once(ctx, principal, idempotency_key, {"id": crossing_id, "hold": body.reason},
+                                      lambda uow: officers.hold(ctx, uow, principal, crossing_id, body.reason))
+    return answer(status, view, replayed)
+
+
+@router.post("/crossings/{crossing_id}/release", responses=WITH_404_409)
+def release(ctx: ContextDep, principal: CurrentPrincipal, crossing_id: CrossingId, body: NoteIn | None = None,
+            idempotency_key: IdempotencyKey = None):
+    note = body.note if body else ""
+    status, view, replayed = run_once(ctx, principal, idempotency_key, {"id": crossing_id, "release": note},
+                                      lambda uow: officers.release(ctx, uow, principal, crossing_id, note))
+    return answer(status, view, replayed)
+
+
+@router.post("/crossings/{crossing_id}/refuse", responses=WITH_404_409)
+def refuse(ctx: ContextDep, principal: CurrentPrincipal, crossing_id: CrossingId, body: ReasonIn,
+           idempotency_key: IdempotencyKey = None):
+    status, view, replayed = run_once(ctx, principal, idempotency_key, {"id": crossing_id, "refuse": body.reason},
+                                      lambda uow: officers.refuse(ctx, uow, principal, crossing_id, body.reason))
+    return answer(status, view, replayed)

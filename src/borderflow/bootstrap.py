@@ -1,0 +1,27 @@
+"""Wire a node together from settings: the one place adapters meet the core."""
+
+from __future__ import annotations
+
+from borderflow.domain.clock import Clock, SystemClock
+from borderflow.reference import codes
+from borderflow.reference.hscodes import hs2022_subheadings
+from borderflow.reference.region import NodeFile, load_node
+from borderflow.reference.rules_loader import load_rules
+from borderflow.services.context import NodeContext
+from borderflow.settings import Settings
+from borderflow.store import migrate
+from borderflow.store.db import make_engine
+
+
+def build_context(settings: Settings, *, clock: Clock | None = None, upgrade: bool = True) -> NodeContext:
+    node_file: NodeFile = load_node(settings.node)
+    engine = make_engine(settings.database_url(), sqlite_synchronous=settings.sqlite_synchronous)
+    if upgrade:
+        migrate.upgrade(engine)
+    rules_source = settings.rules or (None if node_file.rules == "default" else node_file.rules)
+    return NodeContext(
+        node=node_file.node, engine=engine, clock=clock or SystemClock(), rules=load_rules(rules_source),
+        secret=settings.node_secret(), hs_subheadings=hs2022_subheadings(), countries=codes.countries(),
+        currencies=codes.currencies(), phone_ok=codes.phone_ok, min_read_confidence=settings.min_read_confidence,
+        max_days_ahead=settings.max_days_ahead, extras={"node_file": node_file, "settings": settings},
+    )

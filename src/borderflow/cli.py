@@ -1,0 +1,111 @@
+"""The `borderflow` command: run a node, manage keys, upgrade the database, check the audit trail."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from borderflow.domain.roles import ROLES
+from borderflow.settings import SettingsError, load_settings
+
+app = typer.Typer(help="borderflow: a smart border gate node. Every command that touches a database "
+                       "reads BORDERFLOW_DB_URL (default: a SQLite file in the data directory).",
+                  no_args_is_help=True, add_completion=False)
+apikey_app = typer.Typer(help="API keys for people and devices.", no_args_is_help=True)
+db_app = typer.Typer(help="The node's database.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
+app.add_typer(apikey_app, name="apikey")
+app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit")
+err = Console(stderr=True)
+
+NodeOption = Annotated[str, typer.Option("--node", help="vn, cn (the shipped reference nodes) or a node file path")]
+
+
+def _settings(**overrides):  # noqa: ANN003, ANN202
+    try:
+        return load_settings(**overrides)
+    except SettingsError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+
+
+def _context(node: str | None = None, *, upgrade: bool = True):  # noqa: ANN202
+    from borderflow.bootstrap import build_context
+    from borderflow.reference.region import NodeFileError
+    settings = _settings(node=node)
+    try:
+        return build_context(settings, upgrade=upgrade)
+    except (NodeFileError, SettingsError, FileNotFoundError, ValueError) as exc:
+        err.print(f"[red]cannot start: {exc}[/red]")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def serve(node: NodeOption = "vn",
+          host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+          port: Annotated[int | None, typer.Option(help="port (default: the node file's, 8001 for vn, 8002 for cn)")] = None,
+          workers: Annotated[int, typer.Option(help="worker processes")] = 1) -> None:
+    """Run a node: upgrades the database, then serves API v1 and /openapi.json."""
+    import uvicorn
+
+    from borderflow.api.app import create_app
+    ctx = _context(node)
+    node_file = ctx.extras["node_file"]
+    settings = ctx.extras["settings"]
+    port = port or node_file.port
+    err.print(f"node [bold]{ctx.node.id}[/bold] ({', '.join(ctx.node.gates)}) on http://{host}:{port}  "
+              f"database: {ctx.engine.url.render_as_string(hide_password=True)}")
+    if workers > 1:
+        import os
+        os.environ["BORDERFLOW_NODE"] = node
+        uvicorn.run("borderflow.api.asgi:app", host=host, port=port, workers=workers, log_level="warning",
+                    access_log=False)
+        return
+    application = create_app(ctx, max_body_bytes=settings.max_body_bytes or node_file.max_body_bytes)
+    uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
+
+
+@apikey_app.command("create")
+def apikey_create(role: Annotated[str, typer.Option(help=f"one of: {', '.join(ROLES)}")],
+                  declarant: Annotated[str | None, typer.Option(help="tax id the declarant key acts for")] = None,
+                  name: Annotated[str | None, typer.Option(help="who or what holds the key")] = None,
+                  node: NodeOption = "vn") -> None:
+    """Create an API key and print it alone on standard output (it is stored hashed: keep it)."""
+    from borderflow.services import apikeys
+    ctx = _context(node)
+    try:
+        key = apikeys.create(ctx.engine, role=role, name=name or role, declarant_tax_id=declarant,
+                             at=ctx.clock.now())
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    sys.stdout.write(key + "\n")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or upgrade the schema to the latest version (safe to run again)."""
+    from borderflow.store import migrate
+    from borderflow.store.db import make_engine
+    settings = _settings()
+    engine = make_engine(settings.database_url())
+    migrate.upgrade(engine)
+    err.print(f"database at {engine.url.render_as_string(hide_password=True)} is up to date")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Walk the hash chain; exit 1 and name the first altered, missing or reordered entry."""
+    from borderflow.api.routes.meta import verify_chain
+    from borderflow.store.db import make_engine
+    settings = _settings()
+    result = verify_chain(make_engine(settings.database_url()))
+    if result.ok:
+        err.print(f"[green]audit trail intact: {result.entries} entries[/green]")
+        return
+    err.print(f"[red]audit trail broken at entry {result.broken_at}: {result.problem}[/red]")
+    raise typer.Exit(1)

@@ -1,0 +1,193 @@
+"""Licence plates of the border: parsing by country, and matching camera reads to declarations.
+
+Cameras misread 0/O/D/Q, 1/I, 2/Z, 5/S, 8/B, 6/G (REFERENCE.md §1.3), so a read is
+never matched by plain equality: `match_key` folds confusable characters for a fast
+indexed lookup, and `ocr_distance` is an edit distance in which a confusable
+substitution costs a quarter of an ordinary one.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from borderflow.domain.errors import IdentifierError
+from borderflow.domain.identifiers.plate_regions import CN_PROVINCES, VN_PROVINCES
+
+SEPARATORS = re.compile(r"[\s\-.·•_]")
+VN_SERIES = "ABCDĐEFGHKLMNPSTUVXYZ"
+VN_TWO_LETTER_SERIES = frozenset({"LD", "DA", "KT", "NG", "QT", "NN"})
+VN_PLATE = re.compile(r"^(\d{2})([A-ZĐ]{1,2})(\d{4,5})$")
+CN_SERIAL = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"  # never I or O
+CN_SPECIAL_SUFFIX = "挂学警港澳"
+GENERIC_PLATE = re.compile(r"^[A-Z0-9]{2,10}$")
+
+# Confusion classes: each folds to its first member.
+CONFUSABLE = ("0ODQ", "1IL", "2Z", "5S", "8B", "6G")
+WEAKER = ("PR", "PB", "CG", "A4", "KX", "38", "68")
+FOLD = {ch: cls[0] for cls in CONFUSABLE for ch in cls}
+STRONG_COST, WEAK_COST = 0.25, 0.5
+_WEAK_PAIRS = {frozenset(pair) for pair in WEAKER}
+
+PlateKind = Literal["vehicle", "trailer", "new_energy", "special"]
+
+
+@dataclass(frozen=True, slots=True)
+class Plate:
+    country: str
+    display: str
+    compact: str
+    kind: PlateKind
+    region: str | None
+
+
+def compact(text: str) -> str:
+    return SEPARATORS.sub("", text).upper()
+
+
+def parse_plate(text: str, country: str, *, trailer: bool = False) -> Plate:
+    raw = compact(text or "")
+    if not raw:
+        raise IdentifierError("plate.empty", "plate is empty; expected the registration as on the plate")
+    if country == "VN":
+        return _parse_vn(text, raw, trailer)
+    if country == "CN":
+        return _parse_cn(text, raw, trailer)
+    if not GENERIC_PLATE.match(raw):
+        raise IdentifierError("plate.format", f"{text!r} is not a plate; expected 2 to 10 letters and digits")
+    return Plate(country, raw, raw, "trailer" if trailer else "vehicle", None)
+
+
+def _parse_vn(text: str, raw: str, trailer: bool) -> Plate:
+    m = VN_PLATE.match(raw)
+    if not m:
+        example = "24R-012.34" if trailer else "24C-123.45"
+        raise IdentifierError("plate.format", f"{text!r} is not a Vietnamese plate; expected 2-digit province, "
+                                              f"series letter and 5 digits, e.g. {example}")
+    province, series, serial = m.groups()
+    if province not in VN_PROVINCES:
+        raise IdentifierError("plate.province", f"{province} is not a Vietnamese province plate code; expected "
+                                                "e.g. 24 (Lào Cai), 12 (Lạng Sơn), 25 (Lai Châu)")
+    if len(series) == 2 and series not in VN_TWO_LETTER_SERIES:
+        raise IdentifierError("plate.series", f"series {series} is not issued; expected one letter of "
+                                              f"{VN_SERIES} or one of {', '.join(sorted(VN_TWO_LETTER_SERIES))}")
+    if len(series) == 1 and series not in VN_SERIES + "R":
+        raise IdentifierError("plate.series", f"series letter {series} is never issued (no I, J, O, Q, W); "
+                                              f"expected one of {VN_SERIES}")
+    if trailer and series != "R":
+        raise IdentifierError("plate.trailer", f"{text!r} is not a trailer plate; trailers and semi-trailers "
+                                               "carry series R, e.g. 24R-012.34")
+    if not trailer and series == "R":
+        raise IdentifierError("plate.trailer", f"{text!r} is a trailer plate (series R); expected the "
+                                               "tractor's plate here and the trailer's in trailer_plate")
+    tail = f"{serial[:3]}.{serial[3:]}" if len(serial) == 5 else serial
+    display = f"{province}{series}-{tail}"
+    kind: PlateKind = "trailer" if trailer else ("special" if len(series) == 2 else "vehicle")
+    return Plate("VN", display, raw, kind, VN_PROVINCES[province])
+
+
+def _parse_cn(text: str, raw: str, trailer: bool) -> Plate:
+    province, rest = raw[:1], raw[1:]
+    if province not in CN_PROVINCES:
+        raise IdentifierError("plate.province", f"{text!r} does not start with a Chinese province character; "
+                                                "expected e.g. 桂 (Guangxi) or 云 (Yunnan), as in 桂F12345")
+    if not rest or not ("A" <= rest[0] <= "Z") or rest[0] in "IO":
+        raise IdentifierError("plate.format", f"{text!r}: the second character must be a letter other than "
+                                              "I or O (the issuing office), as in 桂F12345")
+    serial = rest[1:]
+    if trailer or serial.endswith("挂"):
+        if not (len(serial) == 5 and serial.endswith("挂") and all(ch in CN_SERIAL for ch in serial[:4])):
+            raise IdentifierError("plate.trailer", f"{text!r} is not a trailer plate; expected 4 letters or "
+                                                   "digits (no I or O) then 挂, e.g. 桂F1234挂")
+        if not trailer:
+            raise IdentifierError("plate.trailer", f"{text!r} is a trailer plate; expected the tractor's plate "
+                                                   "here and the trailer's in trailer_plate")
+        return Plate("CN", raw, raw, "trailer", CN_PROVINCES[province])
+    if len(serial) == 6:
+        if re.fullmatch(r"\d{5}[DF]|[DF][A-HJ-NP-Z0-9]\d{4}", serial):
+            return Plate("CN", raw, raw, "new_energy", CN_PROVINCES[province])
+        raise IdentifierError("plate.format", f"{text!r} has 6 characters, which only new-energy plates have; "
+                                              "expected D or F first (粤BD12345) or last (粤B12345D)")
+    if len(serial) == 5 and all(ch in CN_SERIAL for ch in serial[:4]) and \
+            (serial[4] in CN_SERIAL or serial[4] in CN_SPECIAL_SUFFIX):
+        return Plate("CN", raw, raw, "vehicle" if serial[4] in CN_SERIAL else "special", CN_PROVINCES[province])
+    if any(ch in "IO" for ch in serial):
+        raise IdentifierError("plate.letters", f"{text!r} contains I or O, which Chinese plates never use; "
+                                               "expected digits 1 and 0 instead")
+    raise IdentifierError("plate.format", f"{text!r} is not a Chinese plate; expected province character, "
+                                          "letter and 5 letters or digits, e.g. 桂F12345")
+
+
+def match_key(text: str) -> str:
+    """A read and its misreads share this key: separators gone, Đ→D, confusables folded."""
+    return "".join(FOLD.get(ch, ch) for ch in compact(text).replace("Đ", "D"))
+
+
+def substitution_cost(a: str, b: str) -> float:
+    if a == b:
+        return 0.0
+    if FOLD.get(a, a) == FOLD.get(b, b):
+        return STRONG_COST
+    if frozenset((a, b)) in _WEAK_PAIRS:
+        return WEAK_COST
+    return 1.0
+
+
+def ocr_distance(read: str, declared: str) -> float:
+    """Levenshtein distance where a camera's typical confusion is cheap."""
+    a, b = compact(read).replace("Đ", "D"), compact(declared).replace("Đ", "D")
+    previous = [float(j) for j in range(len(b) + 1)]
+    for i, ca in enumerate(a, 1):
+        current = [float(i)]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + substitution_cost(ca, cb)))
+        previous = current
+    return previous[-1]
+
+
+@dataclass(frozen=True)
+class PlateMatch:
+    status: Literal["exact", "fuzzy", "ambiguous", "none"]
+    matches: tuple[str, ...]
+    distance: float
+
+
+def _bounded_distance(read: str, candidate: str, limit: float) -> float:
+    """Same length and a small limit: only substitutions can stay under it (insert+delete costs 2)."""
+    if len(read) == len(candidate) and limit < 2:
+        total = 0.0
+        for x, y in zip(read, candidate, strict=True):
+            if x != y:
+                total += substitution_cost(x, y)
+                if total > limit:
+                    return total
+        return total
+    if abs(len(read) - len(candidate)) > limit:
+        return limit + 1
+    return ocr_distance(read, candidate)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _normal(text: str) -> str:
+    """Declared plates recur on every read at a gate: normalise each once."""
+    return compact(text).replace("Đ", "D")
+
+
+def match_plate(read: str, candidates: Iterable[str], *, max_distance: float = 1.0) -> PlateMatch:
+    target = _normal(read)
+    scored: dict[str, float] = {}
+    for candidate in candidates:
+        if candidate in scored:
+            continue
+        scored[candidate] = _bounded_distance(target, _normal(candidate), max_distance)
+    exact = tuple(c for c, d in scored.items() if d == 0)
+    if exact:
+        return PlateMatch("exact", exact, 0.0)  # one plate, however it was typed
+    best = min(scored.values(), default=max_distance + 1)
+    if best > max_distance:
+        return PlateMatch("none", (), best)
+    winners = tuple(c for c, d in scored.items() if d == best)
+    return PlateMatch("fuzzy" if len(winners) == 1 else "ambiguous", winners, best)

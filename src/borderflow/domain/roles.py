@@ -1,0 +1,47 @@
+"""Who may do what. One table, enforced by every entry point (API, console, CLI)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ROLES = ("declarant", "driver", "customs", "border_guard", "quarantine", "gate_operator", "supervisor",
+         "partner", "device", "public")
+OFFICERS = frozenset({"customs", "border_guard", "quarantine", "gate_operator", "supervisor"})
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "crossing.declare": frozenset({"declarant", "customs", "supervisor"}),
+    "crossing.read": frozenset({"declarant"}) | OFFICERS,
+    "crossing.amend": frozenset({"declarant", "customs", "supervisor"}),
+    "crossing.cancel": frozenset({"declarant", "supervisor"}),
+    "crossing.inspect": frozenset({"customs", "quarantine", "border_guard", "supervisor"}),
+    "crossing.release": frozenset({"customs", "supervisor"}),
+    "crossing.hold": OFFICERS,
+    "crossing.refuse": frozenset({"customs", "border_guard", "quarantine", "supervisor"}),
+    "gate.event": frozenset({"device", "gate_operator"}),
+    "gate.review": frozenset({"gate_operator", "customs", "border_guard", "supervisor"}),
+    "audit.read": frozenset({"supervisor"}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    id: str
+    role: str
+    name: str
+    declarant_tax_id: str | None = None
+
+    @property
+    def actor(self) -> str:
+        """How the principal appears in histories and the audit trail."""
+        return f"{self.role}:{self.name}"
+
+    def may(self, permission: str) -> bool:
+        return self.role in PERMISSIONS[permission]
+
+    def owns(self, declarant_tax_id: str) -> bool:
+        """A declarant sees only its own crossings; officers see all."""
+        return self.role != "declarant" or self.declarant_tax_id == declarant_tax_id
+
+
+def roles_with(permission: str) -> list[str]:
+    return sorted(PERMISSIONS[permission])

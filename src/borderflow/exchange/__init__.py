@@ -1,0 +1,1 @@
+"""Partner exchange: signed envelopes, a durable outbox and a deduplicating, ordering inbox."""

@@ -1,0 +1,66 @@
+"""Signed envelopes and receipts between partner nodes.
+
+Signatures are Ed25519 over the RFC 8785 (JCS) canonical JSON of the envelope
+without its `signature` field, so any JSON library on the other side can verify
+them; `key_id` names the signing key so keys can rotate without a flag day.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import rfc8785
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+SCHEMA_VERSION = 1
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def canonical(document: dict[str, Any]) -> bytes:
+    return rfc8785.dumps({k: v for k, v in document.items() if k != "signature"})
+
+
+def digest(document: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical(document)).hexdigest()
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    key_id: str
+    private: Ed25519PrivateKey
+
+    def sign(self, document: dict[str, Any]) -> dict[str, Any]:
+        signed = {**document, "key_id": self.key_id}
+        return {**signed, "signature": b64(self.private.sign(canonical(signed)))}
+
+    def public_b64(self) -> str:
+        from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+        return b64(self.private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
+
+
+class SignatureRejected(ValueError):
+    """Unknown key, malformed signature, or a document altered after signing."""
+
+
+def verify(document: dict[str, Any], public_keys: dict[str, str]) -> None:
+    key_id, signature = document.get("key_id"), document.get("signature")
+    if not isinstance(key_id, str) or not isinstance(signature, str):
+        raise SignatureRejected("missing key_id or signature")
+    encoded = public_keys.get(key_id)
+    if encoded is None:
+        raise SignatureRejected(f"unknown key {key_id!r}; known: {', '.join(sorted(public_keys)) or 'none'}")
+    try:
+        Ed25519PublicKey.from_public_bytes(unb64(encoded)).verify(unb64(signature), canonical(document))
+    except (InvalidSignature, ValueError) as exc:
+        raise SignatureRejected(f"signature does not match the content (key {key_id})") from exc

@@ -1,0 +1,165 @@
+"""The wire shapes of API v1 (pydantic), shared by the HTTP routes and the use cases.
+
+Fields are deliberately permissive strings where the domain has a richer check
+(plates, HS codes, countries): the domain then reports every problem at once
+with a message that says what is expected.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from borderflow.domain import declaration as d
+from borderflow.domain.errors import Problem, ValidationFailed
+
+Text = Field(max_length=200)
+Code = Field(min_length=1, max_length=40)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class DeclarantIn(Strict):
+    tax_id: str = Code
+    name: str = Text
+
+
+class VehicleIn(Strict):
+    plate: str = Code
+    country: str = Field(min_length=2, max_length=2)
+    trailer_plate: str | None = Field(default=None, min_length=1, max_length=40)
+    axles: int = Field(ge=0, le=99)
+    gross_weight_kg: int = Field(ge=0, le=1_000_000)
+
+
+class DriverIn(Strict):
+    name: str = Text
+    document_no: str = Code
+    nationality: str = Field(min_length=2, max_length=2)
+    phone: str | None = Field(default=None, max_length=32)
+
+
+class ContainerIn(Strict):
+    number: str = Code
+    seal: str | None = Field(default=None, max_length=40)
+    size_type: str | None = Field(default=None, max_length=8)
+
+
+class GoodsIn(Strict):
+    hs_code: str = Code
+    description: str = Field(max_length=500)
+    packages: int = Field(ge=0, le=10_000_000)
+    gross_kg: Decimal = Field(ge=0, le=1_000_000, max_digits=12, decimal_places=3)
+    net_kg: Decimal = Field(ge=0, le=1_000_000, max_digits=12, decimal_places=3)
+    value: Decimal = Field(ge=0, le=10**12, max_digits=16, decimal_places=2)
+    currency: str = Field(min_length=3, max_length=3)
+    origin: str = Field(min_length=2, max_length=2)
+    perishable: bool = False
+    planting_area_code: str | None = Field(default=None, max_length=40)
+    packing_house_code: str | None = Field(default=None, max_length=40)
+    preferential_origin: bool = False
+
+
+class DocumentIn(Strict):
+    type: str = Code
+    number: str = Code
+
+
+class DeclarationIn(Strict):
+    direction: Literal["export", "import"]
+    gate: str = Code
+    expected_arrival: datetime
+    declarant: DeclarantIn
+    customs_declaration_no: str | None = Field(default=None, max_length=40)
+    vehicle: VehicleIn
+    driver: DriverIn
+    containers: list[ContainerIn] = Field(default_factory=list, max_length=10)
+    goods: list[GoodsIn] = Field(min_length=1, max_length=100)
+    documents: list[DocumentIn] = Field(default_factory=list, max_length=50)
+
+    def to_domain(self) -> d.Declaration:
+        return d.Declaration(
+            direction=self.direction, gate=self.gate.upper(), expected_arrival=self.expected_arrival,
+            declarant=d.Declarant(**self.declarant.model_dump()),
+            vehicle=d.Vehicle(**{**self.vehicle.model_dump(), "country": self.vehicle.country.upper()}),
+            driver=d.Driver(**{**self.driver.model_dump(), "nationality": self.driver.nationality.upper()}),
+            goods=tuple(d.GoodsItem(**{**g.model_dump(), "currency": g.currency.upper(), "origin": g.origin.upper()})
+                        for g in self.goods),
+            containers=tuple(d.ContainerUnit(**c.model_dump()) for c in self.containers),
+            documents=tuple(d.Document(**x.model_dump()) for x in self.documents),
+            customs_declaration_no=self.customs_declaration_no,
+        )
+
+
+def problems_from(exc: ValidationError, prefix: tuple = ()) -> list[Problem]:
+    """pydantic's errors as problems with a dotted JSON path (`goods[0].hs_code`)."""
+    problems = []
+    for err in exc.errors(include_url=False):
+        loc = _dotted(prefix + tuple(err["loc"]))
+        msg = err["msg"] + (f" (got {err['input']!r})" if err["type"] not in ("missing", "extra_forbidden")
+                            and not isinstance(err.get("input"), (dict, list)) else "")
+        problems.append(Problem(loc or "body", msg, err["type"]))
+    return problems
+
+
+def _dotted(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def parse_declaration(body: Any) -> DeclarationIn:
+    try:
+        return DeclarationIn.model_validate(body)
+    except ValidationError as exc:
+        raise ValidationFailed(problems_from(exc)) from None
+
+
+def merge(base: dict, patch: dict) -> dict:
+    """An amendment: objects merge key by key, lists and values replace."""
+    out = dict(base)
+    for key, value in patch.items():
+        out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def declaration_json(model: DeclarationIn) -> dict:
+    return model.model_dump(mode="json", exclude_none=True)
+
+
+class GateEventIn(Strict):
+    gate: str = Code
+    lane: str = Code
+    kind: Literal["plate_read", "weighbridge", "barrier"]
+    plate: str | None = Field(default=None, min_length=1, max_length=40)
+    confidence: float | None = Field(default=None, ge=0, le=1)
+    gross_kg: float | None = Field(default=None, gt=0, le=200_000)
+    state: Literal["open", "closed", "fault"] | None = None
+    at: datetime | None = None
+    device: str | None = Field(default=None, max_length=64)
+
+
+class ReasonIn(Strict):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class NoteIn(Strict):
+    note: str = Field(default="", max_length=500)
+
+
+class InspectionIn(Strict):
+    kind: Literal["document", "physical"]
+    result: Literal["passed", "failed"]
+    notes: str = Field(default="", max_length=2000)
+
+
+class ResolutionIn(Strict):
+    crossing_id: str | None = Field(default=None, max_length=36)
+    dismiss: bool = False
+    note: str = Field(default="", max_length=500)

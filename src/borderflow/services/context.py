@@ -1,0 +1,43 @@
+"""What every use case needs to know about the node it runs in, built once at start-up."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Container
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import Engine
+
+from borderflow.domain.clock import Clock
+from borderflow.domain.gates import Node
+from borderflow.domain.selectivity import RuleSet
+from borderflow.domain.validation import ValidationContext
+from borderflow.store.unit_of_work import UnitOfWork
+
+
+@dataclass
+class NodeContext:
+    node: Node
+    engine: Engine
+    clock: Clock
+    rules: RuleSet
+    secret: bytes
+    hs_subheadings: Container[str]
+    countries: Container[str]
+    currencies: Container[str]
+    phone_ok: Callable[[str], bool]
+    min_read_confidence: float = 0.5
+    max_days_ahead: int = 14
+    extras: dict = field(default_factory=dict)
+
+    def uow(self, *, write: bool = True) -> UnitOfWork:
+        return UnitOfWork(self.engine, write=write)
+
+    def validation(self) -> ValidationContext:
+        return ValidationContext(node=self.node, now=self.clock.now(), hs_subheadings=self.hs_subheadings,
+                                 countries=self.countries, currencies=self.currencies, phone_ok=self.phone_ok,
+                                 max_days_ahead=self.max_days_ahead, past_grace=timedelta(minutes=30))
+
+    def partner_for(self, gate_code: str) -> str | None:
+        """The partner node that operates the gate facing `gate_code`, if one is configured."""
+        return next(iter(self.node.partners), None)

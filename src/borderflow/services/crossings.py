@@ -1,0 +1,139 @@
+"""Use cases of the declarant: declare once, amend without starting over, cancel."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from typing import Any
+
+from borderflow import schemas
+from borderflow.domain.crossing import Crossing
+from borderflow.domain.declaration import Declaration
+from borderflow.domain.errors import Forbidden, NotFound, Problem, ValidationFailed
+from borderflow.domain.identifiers.plates import match_key
+from borderflow.domain.roles import Principal
+from borderflow.domain.selectivity import DeclarantHistory, assess, audit_draw
+from borderflow.domain.validation import validate_declaration
+from borderflow.services import partner
+from borderflow.services.context import NodeContext
+from borderflow.services.views import crossing_full, crossing_summary
+from borderflow.store.repositories import CrossingRecord
+from borderflow.store.unit_of_work import UnitOfWork
+
+REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: nothing to misread on a phone
+
+
+def new_reference(gate: str) -> str:
+    return f"{gate[:3]}-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(7))
+
+
+def _checked(ctx: NodeContext, principal: Principal, model: schemas.DeclarationIn) -> tuple[dict, Declaration]:
+    declaration = model.to_domain()
+    problems = validate_declaration(declaration, ctx.validation())
+    if principal.role == "declarant" and declaration.declarant.tax_id != principal.declarant_tax_id:
+        problems.insert(0, Problem("declarant.tax_id", f"this key declares for {principal.declarant_tax_id}, "
+                                                       f"not {declaration.declarant.tax_id}; expected your own tax id",
+                                   "declarant.not_yours"))
+    if problems:
+        raise ValidationFailed(problems)
+    return schemas.declaration_json(model), declaration
+
+
+def _assess(ctx: NodeContext, uow: UnitOfWork, crossing_id: str, declaration: Declaration):  # noqa: ANN202
+    history = DeclarantHistory(**uow.crossings.history(declaration.declarant.tax_id))
+    return assess(declaration, history, ctx.rules, audit_draw(ctx.secret, crossing_id))
+
+
+def declare(ctx: NodeContext, uow: UnitOfWork, principal: Principal,
+            body: schemas.DeclarationIn) -> tuple[int, dict]:
+    if not principal.may("crossing.declare"):
+        raise Forbidden(f"role {principal.role} may not declare crossings")
+    document, declaration = _checked(ctx, principal, body)
+    now = ctx.clock.now()
+    crossing_id = str(uuid.uuid4())
+    assessment = _assess(ctx, uow, crossing_id, declaration)
+    crossing = Crossing.declare(id=crossing_id, reference=new_reference(declaration.gate),
+                                direction=declaration.direction, gate=declaration.gate,
+                                declarant_tax_id=declaration.declarant.tax_id, risk_lane=assessment.lane,
+                                risk_reasons=list(assessment.reasons), at=now, actor=principal.actor)
+    uow.crossings.add(crossing, document, plate=declaration.vehicle.plate, plate_key=match_key(declaration.vehicle.plate),
+                      trailer_plate=declaration.vehicle.trailer_plate,
+                      expected_arrival=declaration.expected_arrival, at=now, actor=principal.actor)
+    uow.crossings.count_history(declaration.declarant.tax_id, crossings=1,
+                                red_lanes=int(assessment.lane == "red"))
+    record = uow.crossings.get(crossing_id)
+    partner.announce(ctx, uow, record, reason="declared")
+    uow.log_action(at=now, actor=principal.actor, action="crossing.declare", subject=crossing_id,
+                   data={"reference": crossing.reference, "risk_lane": assessment.lane, "rules": list(assessment.rules)})
+    return 201, crossing_full(record, uow.crossings.events(crossing_id))
+
+
+def load_visible(uow: UnitOfWork, principal: Principal, crossing_id: str, *, for_update: bool = False) -> CrossingRecord:
+    record = uow.crossings.get(crossing_id, for_update=for_update)
+    # A declarant learns nothing about crossings that are not its own, not even that they exist.
+    if record is None or not principal.owns(record.crossing.declarant_tax_id):
+        raise NotFound(f"crossing {crossing_id}")
+    return record
+
+
+def amend(ctx: NodeContext, uow: UnitOfWork, principal: Principal, crossing_id: str, patch: Any) -> tuple[int, dict]:
+    if not principal.may("crossing.amend"):
+        raise Forbidden(f"role {principal.role} may not amend crossings")
+    record = load_visible(uow, principal, crossing_id, for_update=True)
+    if not isinstance(patch, dict):
+        raise ValidationFailed([Problem("body", "expected a JSON object with the fields to change",
+                                                "type.object")])
+    merged = schemas.merge(record.declaration, patch)
+    for fixed in ("direction", "gate"):
+        if merged.get(fixed) != record.declaration.get(fixed):
+            raise ValidationFailed([Problem(fixed, f"{fixed} cannot change by amendment; cancel this "
+                                                           "crossing and declare a new one", "amend.fixed")])
+    document, declaration = _checked(ctx, principal, schemas.parse_declaration(merged))
+    now = ctx.clock.now()
+    assessment = _assess(ctx, uow, crossing_id, declaration)
+    crossing = record.crossing
+    crossing.reassess(risk_lane=assessment.lane, risk_reasons=list(assessment.reasons),
+                      version=crossing.version + 1, at=now, actor=principal.actor)
+    uow.crossings.save(record, at=now, declaration=document, plate=declaration.vehicle.plate,
+                       plate_key=match_key(declaration.vehicle.plate), trailer_plate=declaration.vehicle.trailer_plate,
+                       expected_arrival=declaration.expected_arrival, actor=principal.actor)
+    record = uow.crossings.get(crossing_id)
+    partner.announce(ctx, uow, record, reason="amended")
+    uow.log_action(at=now, actor=principal.actor, action="crossing.amend", subject=crossing_id,
+                   data={"version": crossing.version, "risk_lane": assessment.lane, "fields": sorted(patch)})
+    return 201, crossing_full(record, uow.crossings.events(crossing_id))
+
+
+def cancel(ctx: NodeContext, uow: UnitOfWork, principal: Principal, crossing_id: str, reason: str) -> tuple[int, dict]:
+    if not principal.may("crossing.cancel"):
+        raise Forbidden(f"role {principal.role} may not cancel crossings")
+    record = load_visible(uow, principal, crossing_id, for_update=True)
+    now = ctx.clock.now()
+    record.crossing.apply("cancel", at=now, actor=principal.actor, cause=reason or "cancelled by the declarant")
+    uow.crossings.save(record, at=now)
+    partner.announce(ctx, uow, record, reason="cancelled")
+    uow.log_action(at=now, actor=principal.actor, action="crossing.cancel", subject=crossing_id,
+                   data={"reason": reason})
+    return 200, crossing_summary(record)
+
+
+def read(uow: UnitOfWork, principal: Principal, crossing_id: str) -> dict:
+    if not principal.may("crossing.read"):
+        raise Forbidden(f"role {principal.role} may not read crossings")
+    record = load_visible(uow, principal, crossing_id)
+    return crossing_full(record, uow.crossings.events(crossing_id), uow.inspections(crossing_id))
+
+
+def versions(uow: UnitOfWork, principal: Principal, crossing_id: str) -> list[dict]:
+    load_visible(uow, principal, crossing_id)
+    return [{**v, "created_at": v["created_at"].isoformat()} for v in uow.crossings.versions(crossing_id)]
+
+
+def search(uow: UnitOfWork, principal: Principal, *, status: str | None, gate: str | None, plate: str | None,
+           risk_lane: str | None, limit: int, offset: int) -> list[dict]:
+    if not principal.may("crossing.read"):
+        raise Forbidden(f"role {principal.role} may not read crossings")
+    declarant = principal.declarant_tax_id if principal.role == "declarant" else None
+    records = uow.crossings.list(status=status, gate=gate, plate_key=match_key(plate) if plate else None,
+                                 declarant=declarant, risk_lane=risk_lane, limit=limit, offset=offset)
+    return [crossing_summary(r) for r in records]

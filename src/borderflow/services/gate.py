@@ -1,0 +1,158 @@
+"""Devices at the gate report; the node decides. Every plate read gets an answer and is
+kept; reads that match nothing, or more than one crossing, wait for a person to review.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from borderflow.domain import barrier
+from borderflow.domain.errors import Conflict, Forbidden, NotFound, Problem, ValidationFailed
+from borderflow.domain.identifiers.plates import match_plate
+from borderflow.domain.roles import Principal
+from borderflow.schemas import GateEventIn
+from borderflow.services import partner
+from borderflow.services.context import NodeContext
+from borderflow.store.repositories import CrossingRecord
+from borderflow.store.unit_of_work import UnitOfWork
+
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _validate(ctx: NodeContext, event: GateEventIn):  # noqa: ANN202
+    problems = []
+    gate = ctx.node.gate(event.gate.upper())
+    if gate is None:
+        problems.append(Problem("gate", f"gate {event.gate!r} is not operated by node {ctx.node.id}; expected one of "
+                                        f"{', '.join(sorted(ctx.node.gates))}", "gate.unknown"))
+    elif gate.lane(event.lane.upper()) is None:
+        problems.append(Problem("lane", f"{gate.name} has no lane {event.lane!r}; expected one of "
+                                        f"{', '.join(lane.code for lane in gate.lanes)}", "lane.unknown"))
+    required = {"plate_read": ("plate", "confidence"), "weighbridge": ("plate", "gross_kg"), "barrier": ("state",)}
+    for field in required[event.kind]:
+        if getattr(event, field) is None:
+            problems.append(Problem(field, f"a {event.kind} needs {field}", "missing"))
+    if event.at is not None and event.at > ctx.clock.now() + MAX_CLOCK_SKEW:
+        problems.append(Problem("at", f"{event.at.isoformat()} is in the future; check the device clock",
+                                "time.future"))
+    if problems:
+        raise ValidationFailed(problems)
+    return gate, gate.lane(event.lane.upper())
+
+
+def record(ctx: NodeContext, uow: UnitOfWork, principal: Principal, event: GateEventIn) -> tuple[int, dict]:
+    if not principal.may("gate.event"):
+        raise Forbidden(f"role {principal.role} may not post gate events")
+    gate, lane = _validate(ctx, event)
+    now = ctx.clock.now()
+    base = dict(gate=gate.code, lane=lane.code, kind=event.kind, plate=event.plate, confidence=event.confidence,
+                gross_kg=event.gross_kg, barrier=event.state, at=event.at or now, received_at=now,
+                device=event.device or principal.name)
+    if event.kind == "barrier":
+        event_id = uow.gate_events.add(**base)
+        uow.log_action(at=now, actor=principal.actor, action="gate.barrier", subject=str(event_id),
+                       data={"gate": gate.code, "lane": lane.code, "state": event.state})
+        return 201, {"id": event_id, "kind": "barrier", "accepted": True}
+    candidates = uow.crossings.expected_at_gate(gate.code)
+    match = match_plate(event.plate, [plate for _, plate, _ in candidates])
+    matched_ids = [cid for cid, plate, _ in candidates if plate in match.matches]
+    low = event.kind == "plate_read" and event.confidence < ctx.min_read_confidence
+    if match.status in ("exact", "fuzzy") and len(matched_ids) == 1 and not low:
+        record = uow.crossings.get(matched_ids[0], for_update=True)
+        return _matched(ctx, uow, principal, event, base, lane, record)
+    if low:
+        reason, status = (f"low-confidence read ({event.confidence:.2f}) of {event.plate}: check the plate by eye",
+                          "low_confidence")
+    elif matched_ids:
+        reason, status = (f"{event.plate} matches {len(matched_ids)} declarations "
+                          f"({', '.join(sorted(set(match.matches)))}): check the plate by eye", "ambiguous")
+    else:
+        reason, status = f"no declaration for {event.plate} at {gate.name}", "none"
+    event_id = uow.gate_events.add(**base, decision="hold", reason=reason, match=status, candidates=matched_ids,
+                                   review="pending")
+    uow.log_action(at=now, actor=principal.actor, action=f"gate.{event.kind}", subject=str(event_id),
+                   data={"decision": "hold", "match": status, "plate": event.plate})
+    return 201, {"id": event_id, "kind": event.kind, "decision": "hold", "crossing_id": None, "reason": reason,
+                 "match": status, "candidates": matched_ids}
+
+
+def _matched(ctx: NodeContext, uow: UnitOfWork, principal: Principal, event: GateEventIn, base: dict, lane,  # noqa: ANN001
+             record: CrossingRecord) -> tuple[int, dict]:
+    crossing, now = record.crossing, ctx.clock.now()
+    vehicle = vehicle_facts(record)
+    if event.kind == "weighbridge":
+        weighed = event.gross_kg
+        heavy = barrier.overweight(vehicle, weighed, ctx.node.country)
+        decision = barrier.Decision("hold", heavy) if heavy else barrier.Decision("open", "weight within the legal limit")
+        if heavy and crossing.status not in ("held", "exited", "cancelled", "refused"):
+            crossing.apply("hold", at=now, actor=principal.actor, cause=heavy)
+    else:
+        weighed = uow.gate_events.latest_weight(crossing.id)
+        decision = barrier.decide(crossing, lane, vehicle, weighed, ctx.node.country)
+        for action, cause in decision.actions:
+            crossing.apply(action, at=now, actor=principal.actor, cause=cause)
+    uow.crossings.save(record, at=now)
+    if decision.actions or event.kind == "weighbridge":
+        partner.announce(ctx, uow, record, reason="gate")
+    event_id = uow.gate_events.add(**base, crossing_id=crossing.id, decision=decision.decision,
+                                   reason=decision.reason, match="matched", candidates=[crossing.id])
+    uow.log_action(at=now, actor=principal.actor, action=f"gate.{event.kind}", subject=str(event_id),
+                   data={"decision": decision.decision, "crossing_id": crossing.id, "plate": event.plate})
+    return 201, {"id": event_id, "kind": event.kind, "decision": decision.decision, "crossing_id": crossing.id,
+                 "reference": crossing.reference, "reason": decision.reason, "status": crossing.status}
+
+
+def vehicle_facts(record: CrossingRecord) -> barrier.VehicleFacts:
+    vehicle = record.declaration["vehicle"]
+    return barrier.VehicleFacts(country=vehicle["country"], axles=vehicle["axles"],
+                                combination=bool(vehicle.get("trailer_plate")))
+
+
+def pending_reviews(uow: UnitOfWork, principal: Principal, gate: str | None) -> list[dict]:
+    if not principal.may("gate.review"):
+        raise Forbidden(f"role {principal.role} may not review plate reads")
+    return [_event_view(e) for e in uow.gate_events.for_review(gate=gate)]
+
+
+def resolve(ctx: NodeContext, uow: UnitOfWork, principal: Principal, event_id: int, *, crossing_id: str | None,
+            dismiss: bool, note: str) -> tuple[int, dict]:
+    """A person says which crossing a read belonged to (or that it was noise); the read is
+    then decided for that crossing, as if the camera had read the plate right."""
+    if not principal.may("gate.review"):
+        raise Forbidden(f"role {principal.role} may not review plate reads")
+    stored = uow.gate_events.get(event_id)
+    if stored is None:
+        raise NotFound(f"gate event {event_id}")
+    if stored["review"] != "pending":
+        raise Conflict(f"gate event {event_id} is not waiting for review (it is {stored['review']})",
+                       current_status=stored["review"])
+    now = ctx.clock.now()
+    if dismiss == (crossing_id is not None):
+        raise ValidationFailed([Problem("crossing_id", "give either crossing_id or dismiss=true", "resolution")])
+    if dismiss:
+        uow.gate_events.resolve(event_id, review="dismissed", crossing_id=None, by=principal.actor)
+        uow.log_action(at=now, actor=principal.actor, action="gate.review", subject=str(event_id),
+                       data={"dismissed": True, "note": note})
+        return 200, {"id": event_id, "review": "dismissed"}
+    record = uow.crossings.get(crossing_id, for_update=True)
+    if record is None or record.crossing.gate != stored["gate"]:
+        raise ValidationFailed([Problem("crossing_id", f"no crossing {crossing_id} at gate {stored['gate']}",
+                                        "crossing.unknown")])
+    lane = ctx.node.gate(stored["gate"]).lane(stored["lane"])
+    decision = barrier.decide(record.crossing, lane, vehicle_facts(record),
+                              uow.gate_events.latest_weight(record.crossing.id), ctx.node.country)
+    for action, cause in decision.actions:
+        record.crossing.apply(action, at=now, actor=principal.actor, cause=f"{cause} (read confirmed by {principal.actor})")
+    uow.crossings.save(record, at=now)
+    if decision.actions:
+        partner.announce(ctx, uow, record, reason="gate")
+    uow.gate_events.resolve(event_id, review="resolved", crossing_id=record.crossing.id, by=principal.actor)
+    uow.log_action(at=now, actor=principal.actor, action="gate.review", subject=str(event_id),
+                   data={"crossing_id": record.crossing.id, "decision": decision.decision, "note": note})
+    return 200, {"id": event_id, "review": "resolved", "crossing_id": record.crossing.id,
+                 "decision": decision.decision, "reason": decision.reason, "status": record.crossing.status}
+
+
+def _event_view(e: dict) -> dict:
+    return {**{k: v for k, v in e.items() if k not in ("at", "received_at")},
+            "at": e["at"].isoformat(), "received_at": e["received_at"].isoformat()}

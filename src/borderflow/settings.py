@@ -1,0 +1,75 @@
+"""Settings from the environment, typed and checked at start-up.
+
+Secrets may come from a file (`BORDERFLOW_SECRET_FILE`), the usual way to hand a
+container its secrets. A bad value stops the node with the setting's name.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "borderflow"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BORDERFLOW_", extra="ignore")
+
+    env: Literal["development", "production", "test"] = "development"
+    data_dir: Path = Field(default_factory=default_data_dir)
+    db_url: str | None = None
+    node: str = "vn"
+    rules: str | None = None  # path to an operator's rules file; default: the node file's choice
+    secret: str | None = None
+    secret_file: Path | None = None
+    max_body_bytes: int | None = Field(default=None, ge=1024, le=64 * 1024 * 1024)  # default: the node file's
+    min_read_confidence: float = Field(default=0.5, ge=0, le=1)
+    max_days_ahead: int = Field(default=14, ge=1, le=365)
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
+
+    @field_validator("db_url")
+    @classmethod
+    def _known_backend(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("expected a sqlite:/// or postgresql:// URL")
+        return value
+
+    def database_url(self) -> str:
+        if self.db_url:
+            return self.db_url
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{self.data_dir / 'borderflow.sqlite'}"
+
+    def node_secret(self) -> bytes:
+        """The key behind reproducible random selection. Kept, so an auditor can re-derive lanes."""
+        if self.secret_file is not None:
+            return self.secret_file.read_bytes().strip()
+        if self.secret:
+            return self.secret.encode()
+        if self.env == "production":
+            raise SettingsError("BORDERFLOW_SECRET or BORDERFLOW_SECRET_FILE must be set in production")
+        path = self.data_dir / "node-secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_hex(32))
+            path.chmod(0o600)
+        return path.read_bytes().strip()
+
+
+class SettingsError(RuntimeError):
+    pass
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        lines = [f"BORDERFLOW_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()]
+        raise SettingsError("bad configuration:\n  " + "\n  ".join(lines)) from None

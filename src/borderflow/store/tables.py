@@ -1,0 +1,207 @@
+"""The node's tables. SQLAlchemy Core: the domain never sees these.
+
+Times are stored as aware UTC datetimes; JSON columns hold the declaration as
+submitted, so amendments keep every version whole.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (JSON, BigInteger, Column, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Table,
+                        Text, TypeDecorator, UniqueConstraint)
+
+
+class UtcDateTime(TypeDecorator):
+    """Aware UTC datetimes on every backend (SQLite would otherwise drop the offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):  # noqa: ANN001
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect):  # noqa: ANN001
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+UTC_TIME = UtcDateTime()
+ID = String(36)
+AUTO_ID = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements only INTEGER PRIMARY KEY
+
+crossings = Table(
+    "crossings", metadata,
+    Column("id", ID, primary_key=True),
+    Column("reference", String(16), nullable=False, unique=True),
+    Column("direction", String(8), nullable=False),
+    Column("gate", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("risk_lane", String(8), nullable=False),
+    Column("risk_reasons", JSON, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("hold_reason", Text),
+    Column("checks_passed", JSON, nullable=False),
+    Column("declarant_tax_id", String(32), nullable=False),
+    Column("plate", String(32), nullable=False),
+    Column("plate_key", String(32), nullable=False),
+    Column("trailer_plate", String(32)),
+    Column("expected_arrival", UTC_TIME, nullable=False),
+    Column("customs_declaration_no", String(32)),
+    Column("declaration", JSON, nullable=False),
+    Column("created_at", UTC_TIME, nullable=False),
+    Column("updated_at", UTC_TIME, nullable=False),
+    Index("ix_crossings_gate_status", "gate", "status"),
+    Index("ix_crossings_plate_key", "plate_key"),
+    Index("ix_crossings_declarant", "declarant_tax_id", "created_at"),
+)
+
+declaration_versions = Table(
+    "declaration_versions", metadata,
+    Column("crossing_id", ID, ForeignKey("crossings.id"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("declaration", JSON, nullable=False),
+    Column("risk_lane", String(8), nullable=False),
+    Column("risk_reasons", JSON, nullable=False),
+    Column("actor", String(160), nullable=False),
+    Column("created_at", UTC_TIME, nullable=False),
+)
+
+crossing_events = Table(
+    "crossing_events", metadata,
+    Column("id", AUTO_ID, primary_key=True, autoincrement=True),
+    Column("crossing_id", ID, ForeignKey("crossings.id"), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("from_status", String(16)),
+    Column("to_status", String(16), nullable=False),
+    Column("at", UTC_TIME, nullable=False),
+    Column("actor", String(160), nullable=False),
+    Column("cause", Text, nullable=False),
+    Column("data", JSON, nullable=False),
+    Index("ix_crossing_events_crossing", "crossing_id", "id"),
+)
+
+declarant_stats = Table(
+    "declarant_stats", metadata,
+    Column("tax_id", String(32), primary_key=True),
+    Column("crossings", Integer, nullable=False, default=0),
+    Column("refused", Integer, nullable=False, default=0),
+    Column("inspections_failed", Integer, nullable=False, default=0),
+    Column("red_lanes", Integer, nullable=False, default=0),
+)
+
+gate_events = Table(
+    "gate_events", metadata,
+    Column("id", AUTO_ID, primary_key=True, autoincrement=True),
+    Column("gate", String(16), nullable=False),
+    Column("lane", String(16), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("plate", String(32)),
+    Column("confidence", Float),
+    Column("gross_kg", Float),
+    Column("barrier", String(16)),
+    Column("at", UTC_TIME, nullable=False),
+    Column("received_at", UTC_TIME, nullable=False),
+    Column("device", String(160), nullable=False),
+    Column("crossing_id", ID, ForeignKey("crossings.id")),
+    Column("decision", String(8)),
+    Column("reason", Text),
+    Column("match", String(16)),  # exact | fuzzy | ambiguous | none | low_confidence
+    Column("candidates", JSON, nullable=False),
+    Column("review", String(12), nullable=False),  # none | pending | resolved | dismissed
+    Column("resolved_by", String(160)),
+    Index("ix_gate_events_review", "review", "id"),
+    Index("ix_gate_events_crossing", "crossing_id", "kind", "id"),
+)
+
+inspections = Table(
+    "inspections", metadata,
+    Column("id", AUTO_ID, primary_key=True, autoincrement=True),
+    Column("crossing_id", ID, ForeignKey("crossings.id"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("result", String(8), nullable=False),
+    Column("notes", Text, nullable=False),
+    Column("officer", String(160), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("at", UTC_TIME, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys", metadata,
+    Column("id", ID, primary_key=True),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("declarant_tax_id", String(32)),
+    Column("name", String(128), nullable=False),
+    Column("created_at", UTC_TIME, nullable=False),
+    Column("revoked_at", UTC_TIME),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys", metadata,
+    Column("principal", ID, primary_key=True),
+    Column("key", String(128), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("response", JSON, nullable=False),
+    Column("created_at", UTC_TIME, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log", metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("at", UTC_TIME, nullable=False),
+    Column("actor", String(160), nullable=False),
+    Column("action", String(48), nullable=False),
+    Column("subject", String(64), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+# One row: the chain's head. Updating it serialises audit appends across writers.
+audit_head = Table(
+    "audit_head", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+outbox = Table(
+    "outbox", metadata,
+    Column("id", AUTO_ID, primary_key=True, autoincrement=True),
+    Column("message_id", ID, nullable=False, unique=True),
+    Column("type", String(32), nullable=False),
+    Column("recipient", String(32), nullable=False),
+    Column("stream", String(64), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", UTC_TIME, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTC_TIME),
+    Column("claimed_at", UTC_TIME),
+    Column("delivered_at", UTC_TIME),
+    Column("last_error", Text),
+    UniqueConstraint("recipient", "stream", "seq", name="uq_outbox_stream_seq"),
+    Index("ix_outbox_pending", "delivered_at", "id"),
+)
+
+node_state = Table(
+    "node_state", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)

@@ -1,0 +1,81 @@
+"""One transaction per use case: repositories share its connection, audit entries are
+appended last (the audit head is the one hot row), and nothing is visible until commit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert, select
+
+from borderflow.store import audit
+from borderflow.store import tables as t
+from borderflow.store.gate_events import GateEventRepository
+from borderflow.store.repositories import CrossingRepository
+
+
+class UnitOfWork:
+    def __init__(self, engine: Engine, *, write: bool = True):
+        self.engine = engine
+        self.write = write
+        self.conn: Connection
+        self._audit: list[dict[str, Any]] = []
+        self._after_commit: list = []
+
+    def __enter__(self) -> UnitOfWork:
+        self.conn = self.engine.connect().execution_options(write=self.write)
+        self._tx = self.conn.begin()
+        self.crossings = CrossingRepository(self.conn)
+        self.gate_events = GateEventRepository(self.conn)
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:  # noqa: ANN001
+        try:
+            if self._tx.is_active:
+                self._tx.rollback()
+        finally:
+            self.conn.close()
+
+    def log_action(self, *, at: datetime, actor: str, action: str, subject: str, data: dict | None = None) -> None:
+        """Every write says what it did here; the entries join the audit chain at commit."""
+        self._audit.append(dict(at=at, actor=actor, action=action, subject=subject, data=data or {}))
+
+    def after_commit(self, fn) -> None:  # noqa: ANN001
+        """Work (notifications, waking a dispatcher) that must not run unless the change is durable."""
+        self._after_commit.append(fn)
+
+    def commit(self) -> None:
+        for entry in self._audit:
+            audit.append(self.conn, **entry)
+        self._audit.clear()
+        self._tx.commit()
+        callbacks, self._after_commit = self._after_commit, []
+        for fn in callbacks:
+            fn()
+
+    def rollback(self) -> None:
+        self._audit.clear()
+        self._after_commit.clear()
+        self._tx.rollback()
+
+    # --- small tables that need no repository of their own -------------------
+
+    def enqueue(self, *, message_id: str, type: str, recipient: str, stream: str, payload: dict,
+                at: datetime) -> None:
+        """Outbox row in the same transaction as the change that caused it."""
+        o = t.outbox.c
+        last = self.conn.execute(select(o.seq).where(o.recipient == recipient, o.stream == stream)
+                                 .order_by(o.seq.desc()).limit(1)).scalar()
+        self.conn.execute(insert(t.outbox).values(
+            message_id=message_id, type=type, recipient=recipient, stream=stream, seq=(last or 0) + 1,
+            payload=payload, created_at=at, attempts=0, next_attempt_at=at))
+
+    def record_inspection(self, **values: Any) -> None:
+        self.conn.execute(insert(t.inspections).values(**values))
+
+    def inspections(self, crossing_id: str) -> list[dict]:
+        rows = self.conn.execute(select(t.inspections).where(t.inspections.c.crossing_id == crossing_id)
+                                 .order_by(t.inspections.c.id))
+        return [dict(kind=r.kind, result=r.result, notes=r.notes, officer=r.officer, role=r.role, at=r.at)
+                for r in rows]
