@@ -27,6 +27,7 @@ test-fast: $(STAMP)
 	$(BIN)/pytest -n 2 -m "not slow"
 
 bench: $(STAMP)
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/plate_reads.py
 

@@ -30,11 +30,9 @@ def entry_hash(prev_hash: str, seq: int, at: datetime, actor: str, action: str, 
 def append(conn: Connection, *, at: datetime, actor: str, action: str, subject: str, data: dict) -> int:
     """Append one entry; the head row update is the lock that keeps the chain linear."""
     at = _aware(at)
-    head = conn.execute(
+    seq, prev = conn.execute(
         update(audit_head).where(audit_head.c.id == 1).values(seq=audit_head.c.seq + 1)
-        .returning(audit_head.c.seq)).one()
-    seq = head.seq
-    prev = conn.execute(select(audit_head.c.hash).where(audit_head.c.id == 1)).scalar_one()
+        .returning(audit_head.c.seq, audit_head.c.hash)).one()
     digest = entry_hash(prev, seq, at, actor, action, subject, data)
     conn.execute(audit_log.insert().values(seq=seq, at=at, actor=actor, action=action, subject=subject,
                                            data=data, prev_hash=prev, hash=digest))

@@ -4,6 +4,7 @@ appended last (the audit head is the one hot row), and nothing is visible until 
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,17 @@ from borderflow.store.gate_events import GateEventRepository
 from borderflow.store.repositories import CrossingRepository
 
 
+_SQLITE_WRITERS: dict[int, threading.Lock] = {}
+
+
+def _writer_lock(engine: Engine) -> threading.Lock | None:
+    """SQLite has one writer at a time; queueing writers on a lock in the process is fair and
+    quick, where SQLite's own busy-wait makes unlucky requests sleep for whole seconds."""
+    if engine.dialect.name != "sqlite":
+        return None
+    return _SQLITE_WRITERS.setdefault(id(engine), threading.Lock())
+
+
 class UnitOfWork:
     def __init__(self, engine: Engine, *, write: bool = True):
         self.engine = engine
@@ -22,9 +34,18 @@ class UnitOfWork:
         self.conn: Connection
         self._audit: list[dict[str, Any]] = []
         self._after_commit: list = []
+        self._lock = _writer_lock(engine) if write else None
+        self._held = False
 
     def __enter__(self) -> UnitOfWork:
-        self.conn = self.engine.connect().execution_options(write=self.write)
+        if self._lock is not None:
+            self._lock.acquire()
+            self._held = True
+        try:
+            self.conn = self.engine.connect().execution_options(write=self.write)
+        except BaseException:
+            self._release()
+            raise
         self._tx = self.conn.begin()
         self.crossings = CrossingRepository(self.conn)
         self.gate_events = GateEventRepository(self.conn)
@@ -36,6 +57,12 @@ class UnitOfWork:
                 self._tx.rollback()
         finally:
             self.conn.close()
+            self._release()
+
+    def _release(self) -> None:
+        if self._held:
+            self._held = False
+            self._lock.release()
 
     def log_action(self, *, at: datetime, actor: str, action: str, subject: str, data: dict | None = None) -> None:
         """Every write says what it did here; the entries join the audit chain at commit."""
