@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from pathlib import Path
+
 from borderflow.domain.clock import Clock, SystemClock
+from borderflow.exchange.config import ExchangeConfig, KeyRing, Partner
 from borderflow.reference import codes
 from borderflow.reference.hscodes import hs2022_subheadings
 from borderflow.reference.region import NodeFile, load_node
@@ -24,4 +28,17 @@ def build_context(settings: Settings, *, clock: Clock | None = None, upgrade: bo
         secret=settings.node_secret(), hs_subheadings=hs2022_subheadings(), countries=codes.countries(),
         currencies=codes.currencies(), phone_ok=codes.phone_ok, min_read_confidence=settings.min_read_confidence,
         max_days_ahead=settings.max_days_ahead, extras={"node_file": node_file, "settings": settings},
+        exchange=exchange_config(settings, node_file),
     )
+
+
+def exchange_config(settings: Settings, node_file: NodeFile) -> ExchangeConfig:
+    partners = {}
+    for partner_id, link in node_file.node.partners.items():
+        key_file = link.get("api_key_file")
+        api_key = Path(key_file).read_text().strip() if key_file and Path(key_file).is_file() else None
+        partners[partner_id] = Partner(partner_id, link["url"], dict(link["public_keys"]), api_key)
+    return ExchangeConfig(keys=KeyRing(settings.data_dir), partners=partners,
+                          replay_window=timedelta(hours=settings.exchange_replay_window_hours),
+                          batch_size=settings.exchange_batch_size,
+                          max_backoff=settings.exchange_max_backoff_seconds)

@@ -17,9 +17,13 @@ app = typer.Typer(help="borderflow: a smart border gate node. Every command that
 apikey_app = typer.Typer(help="API keys for people and devices.", no_args_is_help=True)
 db_app = typer.Typer(help="The node's database.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
+keys_app = typer.Typer(help="The node's signing keys for the partner exchange.", no_args_is_help=True)
+exchange_app = typer.Typer(help="The signed exchange with the partner node.", no_args_is_help=True)
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
+app.add_typer(keys_app, name="keys")
+app.add_typer(exchange_app, name="exchange")
 err = Console(stderr=True)
 
 NodeOption = Annotated[str, typer.Option("--node", help="vn, cn (the shipped reference nodes) or a node file path")]
@@ -65,7 +69,8 @@ def serve(node: NodeOption = "vn",
         uvicorn.run("borderflow.api.asgi:app", host=host, port=port, workers=workers, log_level="warning",
                     access_log=False)
         return
-    application = create_app(ctx, max_body_bytes=settings.max_body_bytes or node_file.max_body_bytes)
+    application = create_app(ctx, max_body_bytes=settings.max_body_bytes or node_file.max_body_bytes,
+                             run_exchange=settings.exchange)
     uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
 
 
@@ -109,3 +114,85 @@ def audit_verify() -> None:
         return
     err.print(f"[red]audit trail broken at entry {result.broken_at}: {result.problem}[/red]")
     raise typer.Exit(1)
+
+
+@keys_app.command("generate")
+def keys_generate(node: NodeOption = "vn") -> None:
+    """Create a new Ed25519 signing key; it signs from now on. Prints the line for the partner's node file."""
+    from borderflow.exchange import keys
+    from borderflow.reference.region import NodeFileError, load_node
+    settings = _settings(node=node)
+    try:
+        node_id = load_node(settings.node).node.id
+    except NodeFileError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    from datetime import UTC, datetime
+    try:
+        key = keys.generate(settings.data_dir, node_id, datetime.now(UTC))
+    except FileExistsError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    err.print(f"new signing key {key.key_id} in {keys.key_dir(settings.data_dir)}; give the partner this line for "
+              f"[partners.\"{node_id}\".public_keys] in its node file:")
+    sys.stdout.write(f'"{key.key_id}" = "{key.public_b64()}"\n')
+
+
+@keys_app.command("show")
+def keys_show() -> None:
+    """Print every public key of this node, newest last, as node-file lines."""
+    from borderflow.exchange import keys
+    settings = _settings()
+    found = keys.all_keys(settings.data_dir)
+    if not found:
+        err.print(f"[red]no signing key in {keys.key_dir(settings.data_dir)}; run `borderflow keys generate`[/red]")
+        raise typer.Exit(1)
+    for key in found:
+        sys.stdout.write(f'"{key.key_id}" = "{key.public_b64()}"\n')
+
+
+@exchange_app.command("replay")
+def exchange_replay(since: Annotated[str, typer.Option(help="ISO 8601 time, e.g. 2026-11-20T00:00+07:00")],
+                    partner: Annotated[str | None, typer.Option(help="partner node id (default: the only one)")] = None,
+                    node: NodeOption = "vn") -> None:
+    """Send again every message made since a time, for a partner that lost data (it drops duplicates)."""
+    from datetime import datetime
+
+    from borderflow.domain.errors import NotFound
+    from borderflow.services import exchange_ops
+    try:
+        start = datetime.fromisoformat(since)
+    except ValueError:
+        err.print(f"[red]--since {since!r} is not an ISO 8601 time such as 2026-11-20T00:00+07:00[/red]")
+        raise typer.Exit(2) from None
+    if start.tzinfo is None:
+        err.print("[red]--since needs a UTC offset (e.g. +07:00 or Z)[/red]")
+        raise typer.Exit(2)
+    ctx = _context(node)
+    partner = partner or next(iter(ctx.exchange.partners), None)
+    try:
+        with ctx.uow() as uow:
+            count = exchange_ops.replay(ctx, uow, partner_id=partner or "", since=start)
+            uow.commit()
+    except NotFound as exc:
+        err.print(f"[red]unknown {exc.what}[/red]")
+        raise typer.Exit(2) from None
+    err.print(f"{count} message(s) for {partner} queued again; a running node sends them within seconds")
+
+
+@exchange_app.command("status")
+def exchange_status(node: NodeOption = "vn") -> None:
+    """Per partner: last contact, outbox depth, oldest undelivered message, last error."""
+    from rich.table import Table
+
+    from borderflow.domain.roles import Principal
+    from borderflow.services import exchange_ops
+    ctx = _context(node)
+    with ctx.uow(write=False) as uow:
+        rows = exchange_ops.status(ctx, uow, Principal("cli", "supervisor", "cli"))
+    table = Table("partner", "last contact", "outbox", "oldest (s)", "delivered", "received", "last error")
+    for r in rows:
+        table.add_row(r["partner"], r["last_contact_at"] or "never", str(r["outbox_depth"]),
+                      str(r["oldest_undelivered_age_s"] or "-"), str(r["delivered"]),
+                      str(r["received"]["applied"]), r["last_error"] or "")
+    Console().print(table)

@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     min_read_confidence: float = Field(default=0.5, ge=0, le=1)
     max_days_ahead: int = Field(default=14, ge=1, le=365)
     sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
+    exchange_replay_window_hours: float = Field(default=168, gt=0, le=24 * 90)
+    exchange_max_backoff_seconds: float = Field(default=60, ge=0.1, le=3600)
+    exchange_batch_size: int = Field(default=100, ge=1, le=1000)
+    exchange: bool = True  # run the dispatcher that delivers the outbox to partners
 
     @field_validator("db_url")
     @classmethod

@@ -72,7 +72,7 @@ def start_node(data_dir: Path, db_url: str, node: str = "vn", **settings) -> Run
     config = load_settings(data_dir=data_dir, db_url=db_url, node=node, env="test", **settings)
     clock = TickingClock()
     ctx = build_context(config, clock=clock)
-    app = create_app(ctx, max_body_bytes=config.max_body_bytes or 262_144)
+    app = create_app(ctx, max_body_bytes=config.max_body_bytes or 262_144, run_exchange=False)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -9,13 +11,27 @@ from borderflow import __version__
 from borderflow.api import problems
 from borderflow.api.deps import KeyCache, NotAuthenticated
 from borderflow.api.limits import BodyLimit
-from borderflow.api.routes import crossings, gate_events, meta
+from borderflow.api.routes import crossings, exchange, gate_events, meta
 from borderflow.services.context import NodeContext
 
 
-def create_app(ctx: NodeContext, *, max_body_bytes: int = 262_144) -> FastAPI:
-    app = FastAPI(title=f"borderflow node {ctx.node.id}", version=__version__,
-                  description="Smart border gate node: pre-arrival declarations, risk lanes, gate decisions.")
+def create_app(ctx: NodeContext, *, max_body_bytes: int = 262_144, run_exchange: bool = True) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):  # noqa: ANN202
+        """The dispatchers run exactly as long as the server does."""
+        from borderflow.exchange.dispatcher import Exchange
+        running = Exchange(ctx) if run_exchange and ctx.exchange and ctx.exchange.partners else None
+        if running:
+            running.start()
+        try:
+            yield
+        finally:
+            if running:
+                running.stop()
+
+    app = FastAPI(title=f"borderflow node {ctx.node.id}", version=__version__, lifespan=lifespan,
+                  description="Smart border gate node: pre-arrival declarations, risk lanes, gate decisions, "
+                              "and the signed exchange with the partner node.")
     app.state.context = ctx
     app.state.keys = KeyCache()
     problems.install(app)
@@ -27,5 +43,6 @@ def create_app(ctx: NodeContext, *, max_body_bytes: int = 262_144) -> FastAPI:
     app.include_router(meta.router)
     app.include_router(crossings.router, prefix="/api/v1")
     app.include_router(gate_events.router, prefix="/api/v1")
+    app.include_router(exchange.router, prefix="/api/v1")
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     return app

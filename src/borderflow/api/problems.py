@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from borderflow.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from borderflow.exchange.config import NoSigningKey
 from borderflow.schemas import _dotted
 
 log = logging.getLogger("borderflow.api")
@@ -72,6 +73,10 @@ def install(app: FastAPI) -> None:
     async def _conflict(_: Request, exc: Conflict) -> JSONResponse:
         extra = {"current_status": exc.current_status} if exc.current_status else {}
         return problem(409, exc.detail, **extra)
+
+    @app.exception_handler(NoSigningKey)
+    async def _no_key(_: Request, exc: NoSigningKey) -> JSONResponse:
+        return problem(503, str(exc), type_="no-signing-key")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

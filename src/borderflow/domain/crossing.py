@@ -118,3 +118,9 @@ class Crossing:
         self.checks_passed.discard("document")  # the documents may have changed with the amendment
         self.new_events.append(event)
         return event
+
+    def note(self, action: str, *, at: datetime, actor: str, cause: str, **data: Any) -> CrossingEvent:
+        """Something worth the history that changes no state (news from the partner side)."""
+        event = CrossingEvent(action, self.status, self.status, at, actor, cause, dict(data))
+        self.new_events.append(event)
+        return event

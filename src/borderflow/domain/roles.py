@@ -20,6 +20,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "gate.event": frozenset({"device", "gate_operator"}),
     "gate.review": frozenset({"gate_operator", "customs", "border_guard", "supervisor"}),
     "audit.read": frozenset({"supervisor"}),
+    "exchange.receive": frozenset({"partner"}),
+    "exchange.read": OFFICERS,
+    "exchange.report": frozenset({"border_guard", "supervisor"}),  # incidents and hazard alerts
+    "exchange.capacity": frozenset({"gate_operator", "supervisor"}),
 }
 
 

@@ -64,3 +64,10 @@ def verify(document: dict[str, Any], public_keys: dict[str, str]) -> None:
         Ed25519PublicKey.from_public_bytes(unb64(encoded)).verify(unb64(signature), canonical(document))
     except (InvalidSignature, ValueError) as exc:
         raise SignatureRejected(f"signature does not match the content (key {key_id})") from exc
+
+
+def receipt(key: SigningKey, *, message_id: str | None, sender: str | None, receiver: str, status: str,
+            reason: str | None, retry: bool, digest_of: str | None, at: str) -> dict[str, Any]:
+    """The receiver's signed word that it got a message and what it did with it."""
+    return key.sign({"receipt_for": message_id, "sender": sender, "receiver": receiver, "status": status,
+                     "reason": reason, "retry": retry, "digest": digest_of, "received_at": at})

@@ -300,7 +300,7 @@ def _node_file(r: _Reader, data: dict, base_dir: Path | None) -> NodeFile:
         operated[code] = known[code]
     _check_pairs(r, known, tuple(dict.fromkeys([*inline, *operated])))
     node = Node(id=node_id, country=country, name=r.text(t["name"], "node.name"), gates=operated,
-                partners=_partners(r, data.get("partners", {}), node_id))
+                partners=_partners(r, data.get("partners", {}), node_id, base_dir))
     s = r.table(data.get("settings", {}), "settings")
     r.keys(s, "settings", (), ("port", "rules", "max_body_bytes"))
     rules = r.text(s.get("rules", DEFAULT_RULES), "settings.rules")
@@ -314,7 +314,7 @@ def _node_file(r: _Reader, data: dict, base_dir: Path | None) -> NodeFile:
     )
 
 
-def _partners(r: _Reader, value: Any, node_id: str) -> dict[str, dict]:
+def _partners(r: _Reader, value: Any, node_id: str, base_dir: Path | None) -> dict[str, dict]:
     partners = {}
     for partner_id, raw in r.table(value, "partners").items():
         key = _child("partners", partner_id)
@@ -322,7 +322,7 @@ def _partners(r: _Reader, value: Any, node_id: str) -> dict[str, dict]:
         if partner_id == node_id:
             r.fail(key, "a node cannot be its own partner")
         t = r.table(raw, key)
-        r.keys(t, key, ("url",), ("public_keys",))
+        r.keys(t, key, ("url",), ("public_keys", "api_key_file"))
         url = r.text(t["url"], f"{key}.url")
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -330,5 +330,9 @@ def _partners(r: _Reader, value: Any, node_id: str) -> dict[str, dict]:
         keys = r.table(t.get("public_keys", {}), f"{key}.public_keys")
         for key_id, public_key in keys.items():
             r.text(public_key, _child(f"{key}.public_keys", key_id))
-        partners[partner_id] = {"url": url.rstrip("/"), "public_keys": dict(keys)}
+        key_file = t.get("api_key_file")
+        if key_file is not None:
+            key_file = Path(r.text(key_file, f"{key}.api_key_file")).expanduser()
+            key_file = str(base_dir / key_file if base_dir is not None else key_file)
+        partners[partner_id] = {"url": url.rstrip("/"), "public_keys": dict(keys), "api_key_file": key_file}
     return partners

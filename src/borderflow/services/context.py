@@ -12,6 +12,7 @@ from borderflow.domain.clock import Clock
 from borderflow.domain.gates import Node
 from borderflow.domain.selectivity import RuleSet
 from borderflow.domain.validation import ValidationContext
+from borderflow.exchange.config import ExchangeConfig
 from borderflow.store.unit_of_work import UnitOfWork
 
 
@@ -29,6 +30,8 @@ class NodeContext:
     min_read_confidence: float = 0.5
     max_days_ahead: int = 14
     extras: dict = field(default_factory=dict)
+    exchange: ExchangeConfig | None = None
+    outbox_listener: Callable[[], None] | None = None  # wakes the dispatcher after a commit
 
     def uow(self, *, write: bool = True) -> UnitOfWork:
         return UnitOfWork(self.engine, write=write)

@@ -49,23 +49,29 @@ def declare(ctx: NodeContext, uow: UnitOfWork, principal: Principal,
     if not principal.may("crossing.declare"):
         raise Forbidden(f"role {principal.role} may not declare crossings")
     document, declaration = _checked(ctx, principal, body)
+    record = create(ctx, uow, declaration, document, actor=principal.actor, cause="declaration submitted")
+    partner.announce(ctx, uow, record, reason="declared")
+    return 201, crossing_full(record, uow.crossings.events(record.crossing.id))
+
+
+def create(ctx: NodeContext, uow: UnitOfWork, declaration: Declaration, document: dict, *, actor: str, cause: str,
+           **partner_fields: Any) -> CrossingRecord:
+    """A new crossing, assessed: from a declarant here, or from the partner's pre-arrival notice."""
     now = ctx.clock.now()
     crossing_id = str(uuid.uuid4())
     assessment = _assess(ctx, uow, crossing_id, declaration)
     crossing = Crossing.declare(id=crossing_id, reference=new_reference(declaration.gate),
                                 direction=declaration.direction, gate=declaration.gate,
                                 declarant_tax_id=declaration.declarant.tax_id, risk_lane=assessment.lane,
-                                risk_reasons=list(assessment.reasons), at=now, actor=principal.actor)
+                                risk_reasons=list(assessment.reasons), at=now, actor=actor, cause=cause)
     uow.crossings.add(crossing, document, plate=declaration.vehicle.plate, plate_key=match_key(declaration.vehicle.plate),
                       trailer_plate=declaration.vehicle.trailer_plate,
-                      expected_arrival=declaration.expected_arrival, at=now, actor=principal.actor)
+                      expected_arrival=declaration.expected_arrival, at=now, actor=actor, **partner_fields)
     uow.crossings.count_history(declaration.declarant.tax_id, crossings=1,
                                 red_lanes=int(assessment.lane == "red"))
-    record = uow.crossings.get(crossing_id)
-    partner.announce(ctx, uow, record, reason="declared")
-    uow.log_action(at=now, actor=principal.actor, action="crossing.declare", subject=crossing_id,
+    uow.log_action(at=now, actor=actor, action="crossing.declare", subject=crossing_id,
                    data={"reference": crossing.reference, "risk_lane": assessment.lane, "rules": list(assessment.rules)})
-    return 201, crossing_full(record, uow.crossings.events(crossing_id))
+    return uow.crossings.get(crossing_id)
 
 
 def load_visible(uow: UnitOfWork, principal: Principal, crossing_id: str, *, for_update: bool = False) -> CrossingRecord:
@@ -89,19 +95,25 @@ def amend(ctx: NodeContext, uow: UnitOfWork, principal: Principal, crossing_id: 
             raise ValidationFailed([Problem(fixed, f"{fixed} cannot change by amendment; cancel this "
                                                            "crossing and declare a new one", "amend.fixed")])
     document, declaration = _checked(ctx, principal, schemas.parse_declaration(merged))
+    record = reassess(ctx, uow, record, declaration, document, actor=principal.actor, fields=sorted(patch))
+    partner.announce(ctx, uow, record, reason="amended")
+    return 201, crossing_full(record, uow.crossings.events(crossing_id))
+
+
+def reassess(ctx: NodeContext, uow: UnitOfWork, record: CrossingRecord, declaration: Declaration, document: dict,
+             *, actor: str, fields: list[str]) -> CrossingRecord:
+    """A new version of the declaration, assessed again; the history keeps every version."""
     now = ctx.clock.now()
-    assessment = _assess(ctx, uow, crossing_id, declaration)
     crossing = record.crossing
+    assessment = _assess(ctx, uow, crossing.id, declaration)
     crossing.reassess(risk_lane=assessment.lane, risk_reasons=list(assessment.reasons),
-                      version=crossing.version + 1, at=now, actor=principal.actor)
+                      version=crossing.version + 1, at=now, actor=actor)
     uow.crossings.save(record, at=now, declaration=document, plate=declaration.vehicle.plate,
                        plate_key=match_key(declaration.vehicle.plate), trailer_plate=declaration.vehicle.trailer_plate,
-                       expected_arrival=declaration.expected_arrival, actor=principal.actor)
-    record = uow.crossings.get(crossing_id)
-    partner.announce(ctx, uow, record, reason="amended")
-    uow.log_action(at=now, actor=principal.actor, action="crossing.amend", subject=crossing_id,
-                   data={"version": crossing.version, "risk_lane": assessment.lane, "fields": sorted(patch)})
-    return 201, crossing_full(record, uow.crossings.events(crossing_id))
+                       expected_arrival=declaration.expected_arrival, actor=actor)
+    uow.log_action(at=now, actor=actor, action="crossing.amend", subject=crossing.id,
+                   data={"version": crossing.version, "risk_lane": assessment.lane, "fields": fields})
+    return uow.crossings.get(crossing.id)
 
 
 def cancel(ctx: NodeContext, uow: UnitOfWork, principal: Principal, crossing_id: str, reason: str) -> tuple[int, dict]:

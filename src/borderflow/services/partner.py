@@ -1,32 +1,82 @@
 """What the partner node is told, written to the outbox in the same transaction as the change.
 
 Export crossings announce themselves (pre-arrival notice, again on amendment);
-status changes the partner cares about follow as crossing_status messages.
+status changes the partner cares about follow as crossing_status messages, and
+the import side's release or refusal also as a clearance_result. Each crossing
+is one stream, so the partner applies its messages in the order they were made.
 Delivery is the exchange's job; here we only decide what to say.
 """
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from borderflow.services.views import crossing_summary
+from sqlalchemy import select
+
+from borderflow.services.context import NodeContext
+from borderflow.store import tables as t
 from borderflow.store.repositories import CrossingRecord
 from borderflow.store.unit_of_work import UnitOfWork
 
-STATUS_NEWS = frozenset({"released", "exited", "held", "refused", "cancelled", "arrived"})
+STATUS_NEWS = frozenset({"declared", "released", "exited", "held", "refused", "cancelled", "arrived"})
+CLEARANCE = frozenset({"released", "exited", "refused"})
 
 
-def announce(ctx, uow: UnitOfWork, record: CrossingRecord, *, reason: str) -> None:  # noqa: ANN001
-    recipient = ctx.partner_for(record.crossing.gate)
+def send(ctx: NodeContext, uow: UnitOfWork, *, type_: str, recipient: str, stream: str,
+         payload: dict[str, Any]) -> str:
+    message_id = str(uuid.uuid4())
+    uow.enqueue(message_id=message_id, type=type_, recipient=recipient, stream=stream, payload=payload,
+                at=ctx.clock.now())
+    if ctx.outbox_listener is not None:
+        uow.after_commit(ctx.outbox_listener)
+    return message_id
+
+
+def recipient_for(ctx: NodeContext, record: CrossingRecord) -> str | None:
+    """Import crossings answer the node that announced them; export crossings tell the gate's partner."""
+    return record.partner.get("origin_node") or ctx.partner_for(record.crossing.gate)
+
+
+def announce(ctx: NodeContext, uow: UnitOfWork, record: CrossingRecord, *, reason: str) -> None:
+    recipient = recipient_for(ctx, record)
     if recipient is None:
         return
-    crossing, now = record.crossing, ctx.clock.now()
-    if reason in ("declared", "amended") and crossing.direction == "export":
-        payload = {"crossing": crossing_summary(record), "declaration": record.declaration, "reason": reason}
-        uow.enqueue(message_id=str(uuid.uuid4()), type="pre_arrival_notice", recipient=recipient,
-                    stream=crossing.id, payload=payload, at=now)
-    elif reason not in ("declared", "amended") and crossing.status in STATUS_NEWS:
-        payload = {"crossing_id": crossing.id, "reference": crossing.reference, "status": crossing.status,
-                   "risk_lane": crossing.risk_lane, "reason": reason, "at": now.isoformat()}
-        uow.enqueue(message_id=str(uuid.uuid4()), type="crossing_status", recipient=recipient,
-                    stream=crossing.id, payload=payload, at=now)
+    crossing = record.crossing
+    if reason in ("declared", "amended"):
+        if crossing.direction == "export" and "origin_node" not in record.partner:
+            send(ctx, uow, type_="pre_arrival_notice", recipient=recipient, stream=crossing.id, payload={
+                "crossing_id": crossing.id, "reference": crossing.reference, "gate": crossing.gate,
+                "risk_lane": crossing.risk_lane, "risk_reasons": list(crossing.risk_reasons),
+                "version": crossing.version, "reason": reason, "declaration": record.declaration})
+        return
+    if crossing.status not in STATUS_NEWS:
+        return
+    last = _last_event(uow, crossing.id)
+    send(ctx, uow, type_="crossing_status", recipient=recipient, stream=crossing.id, payload={
+        "crossing_id": crossing.id, "counterpart_id": record.partner.get("crossing_id"),
+        "reference": crossing.reference, "status": crossing.status, "risk_lane": crossing.risk_lane,
+        "cause": (last or {}).get("cause", reason)[:500], "at": ctx.clock.now().isoformat()})
+    decision = _clearance(uow, crossing)
+    if decision is not None:
+        send(ctx, uow, type_="clearance_result", recipient=recipient, stream=crossing.id, payload={
+            "crossing_id": crossing.id, "counterpart_id": record.partner.get("crossing_id"),
+            "decision": decision, "risk_lane": crossing.risk_lane,
+            "reasons": list(crossing.risk_reasons) + ([last["cause"]] if last else []),
+            "inspections": [{"kind": i["kind"], "result": i["result"], "notes": i["notes"], "at": i["at"].isoformat()}
+                            for i in uow.inspections(crossing.id)],
+            "at": ctx.clock.now().isoformat()})
+
+
+def _clearance(uow: UnitOfWork, crossing) -> str | None:  # noqa: ANN001
+    """The import side's decision, once: released (perhaps already through the barrier) or refused."""
+    if crossing.direction != "import" or crossing.status not in CLEARANCE:
+        return None
+    o = t.outbox.c
+    sent = uow.conn.execute(select(o.id).where(o.stream == crossing.id, o.type == "clearance_result")).first()
+    return None if sent else ("refused" if crossing.status == "refused" else "released")
+
+
+def _last_event(uow: UnitOfWork, crossing_id: str) -> dict | None:
+    events = uow.crossings.events(crossing_id)
+    return events[-1] if events else None

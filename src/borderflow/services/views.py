@@ -21,6 +21,7 @@ def crossing_summary(record: CrossingRecord) -> dict[str, Any]:
         "declarant_tax_id": c.declarant_tax_id,
         "expected_arrival": record.declaration.get("expected_arrival"),
         "created_at": iso(record.created_at), "updated_at": iso(record.updated_at),
+        "partner": {k: iso(v) if isinstance(v, datetime) else v for k, v in record.partner.items()},
     }
 
 

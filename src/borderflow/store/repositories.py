@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +24,7 @@ class CrossingRecord:
     plate: str
     created_at: datetime
     updated_at: datetime
+    partner: dict[str, Any] = field(default_factory=dict)  # see PARTNER_COLUMNS
 
 
 class CrossingRepository:
@@ -31,8 +32,9 @@ class CrossingRepository:
         self.conn = conn
 
     def add(self, crossing: Crossing, declaration: dict, *, plate: str, plate_key: str,
-            trailer_plate: str | None, expected_arrival: datetime, at: datetime, actor: str) -> None:
-        self.conn.execute(insert(t.crossings).values(
+            trailer_plate: str | None, expected_arrival: datetime, at: datetime, actor: str,
+            **partner: Any) -> None:
+        self.conn.execute(insert(t.crossings).values(**_partner_values(partner),
             id=crossing.id, reference=crossing.reference, direction=crossing.direction, gate=crossing.gate,
             status=crossing.status, risk_lane=crossing.risk_lane, risk_reasons=crossing.risk_reasons,
             version=crossing.version, hold_reason=crossing.hold_reason, checks_passed=sorted(crossing.checks_passed),
@@ -49,6 +51,20 @@ class CrossingRepository:
             query = query.with_for_update()
         row = self.conn.execute(query).first()
         return _record(row) if row else None
+
+    def by_partner(self, origin_node: str, partner_crossing_id: str, *, for_update: bool = False) -> CrossingRecord | None:
+        """An import crossing by the id its announcing partner gave it."""
+        c = t.crossings.c
+        query = select(t.crossings).where(c.origin_node == origin_node, c.partner_crossing_id == partner_crossing_id)
+        if for_update and self.conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = self.conn.execute(query).first()
+        return _record(row) if row else None
+
+    def set_partner(self, own_id: str, /, **partner: Any) -> None:
+        """Record what the partner side says about its counterpart crossing."""
+        self.conn.execute(update(t.crossings).where(t.crossings.c.id == own_id)
+                          .values(**_partner_values(partner)))
 
     def by_reference(self, reference: str) -> CrossingRecord | None:
         row = self.conn.execute(select(t.crossings).where(t.crossings.c.reference == reference)).first()
@@ -138,4 +154,19 @@ def _record(row: Any) -> CrossingRecord:
                         declarant_tax_id=row.declarant_tax_id, status=row.status, risk_lane=row.risk_lane,
                         risk_reasons=list(row.risk_reasons), version=row.version, hold_reason=row.hold_reason,
                         checks_passed=set(row.checks_passed))
-    return CrossingRecord(crossing, row.declaration, row.plate, row.created_at, row.updated_at)
+    partner = {name: getattr(row, column) for name, column in PARTNER_COLUMNS.items()}
+    return CrossingRecord(crossing, row.declaration, row.plate, row.created_at, row.updated_at,
+                          {k: v for k, v in partner.items() if v is not None})
+
+
+# CrossingRecord.partner key -> crossings column
+PARTNER_COLUMNS = {"origin_node": "origin_node", "crossing_id": "partner_crossing_id",
+                   "reference": "partner_reference", "status": "partner_status", "status_at": "partner_status_at",
+                   "outcome": "partner_outcome"}
+
+
+def _partner_values(partner: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(partner) - set(PARTNER_COLUMNS)
+    if unknown:
+        raise TypeError(f"unknown partner fields: {sorted(unknown)}")
+    return {PARTNER_COLUMNS[name]: value for name, value in partner.items()}

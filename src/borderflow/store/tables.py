@@ -64,7 +64,16 @@ crossings = Table(
     Column("declaration", JSON, nullable=False),
     Column("created_at", UTC_TIME, nullable=False),
     Column("updated_at", UTC_TIME, nullable=False),
+    # The partner's side of the story: who announced an import crossing, and the
+    # counterpart crossing's id, reference, latest status and clearance outcome.
+    Column("origin_node", String(64)),
+    Column("partner_crossing_id", String(64)),
+    Column("partner_reference", String(32)),
+    Column("partner_status", String(16)),
+    Column("partner_status_at", UTC_TIME),
+    Column("partner_outcome", JSON),
     Index("ix_crossings_gate_status", "gate", "status"),
+    Index("ix_crossings_partner", "origin_node", "partner_crossing_id"),
     Index("ix_crossings_plate_key", "plate_key"),
     Index("ix_crossings_declarant", "declarant_tax_id", "created_at"),
 )
@@ -196,8 +205,83 @@ outbox = Table(
     Column("claimed_at", UTC_TIME),
     Column("delivered_at", UTC_TIME),
     Column("last_error", Text),
+    Column("state", String(12), nullable=False, server_default="pending"),  # pending | delivered | rejected
+    Column("receipt", JSON),  # the partner's signed receipt, kept as proof of delivery
     UniqueConstraint("recipient", "stream", "seq", name="uq_outbox_stream_seq"),
     Index("ix_outbox_pending", "delivered_at", "id"),
+    Index("ix_outbox_recipient_state", "recipient", "state", "id"),
+)
+
+# Every message a partner delivered, kept whole: the dedup record, the hold queue for
+# out-of-order messages, and what an auditor reads.
+inbox = Table(
+    "inbox", metadata,
+    Column("message_id", ID, primary_key=True),
+    Column("sender", String(64), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("stream", String(64), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("envelope", JSON, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("state", String(12), nullable=False),  # held | applied | rejected
+    Column("reason", Text),
+    Column("received_at", UTC_TIME, nullable=False),
+    Column("applied_at", UTC_TIME),
+    Index("ix_inbox_stream", "sender", "stream", "seq"),
+    Index("ix_inbox_received", "received_at"),
+)
+
+inbox_streams = Table(
+    "inbox_streams", metadata,
+    Column("sender", String(64), primary_key=True),
+    Column("stream", String(64), primary_key=True),
+    Column("last_seq", Integer, nullable=False),
+)
+
+# Messages refused before they could be trusted (bad signature, unknown sender, replay).
+exchange_rejections = Table(
+    "exchange_rejections", metadata,
+    Column("id", AUTO_ID, primary_key=True, autoincrement=True),
+    Column("message_id", String(64)),
+    Column("claimed_sender", String(64)),
+    Column("principal", String(160), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("envelope", JSON),
+    Column("at", UTC_TIME, nullable=False),
+)
+
+partner_links = Table(
+    "partner_links", metadata,
+    Column("partner", String(64), primary_key=True),
+    Column("last_contact_at", UTC_TIME),
+    Column("last_error", Text),
+    Column("last_error_at", UTC_TIME),
+    Column("lease_owner", String(64)),
+    Column("lease_until", UTC_TIME),
+)
+
+# The partner's latest acceptance capacity per gate it operates (newest notice wins).
+partner_capacity = Table(
+    "partner_capacity", metadata,
+    Column("partner", String(64), primary_key=True),
+    Column("gate", String(16), primary_key=True),  # the partner's gate
+    Column("facing_gate", String(16), nullable=False),  # ours, across from it
+    Column("issued_at", UTC_TIME, nullable=False),
+    Column("notice", JSON, nullable=False),
+    Column("received_at", UTC_TIME, nullable=False),
+)
+
+# Incident reports and hazard alerts, both directions.
+exchange_reports = Table(
+    "exchange_reports", metadata,
+    Column("message_id", ID, primary_key=True),
+    Column("kind", String(32), nullable=False),  # incident_report | hazard_alert
+    Column("direction", String(8), nullable=False),  # sent | received
+    Column("partner", String(64), nullable=False),
+    Column("gate", String(16), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("at", UTC_TIME, nullable=False),
+    Index("ix_exchange_reports_kind", "kind", "at"),
 )
 
 node_state = Table(

@@ -1,0 +1,220 @@
+"""Sending: deliver the outbox to each partner in order, until a signed receipt says it arrived.
+
+One dispatcher thread per partner. Several worker processes may each run one; a
+lease row in the database lets exactly one of them send at a time, so a stream
+leaves in sequence order. Envelopes are signed at send time (`sent_at`), so a
+message that waited out a long outage is still inside the partner's replay
+window. A partner that does not answer is retried with exponential backoff and
+full jitter, capped; a receipt that is not validly signed by the partner counts
+as no answer at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import and_, insert, or_, select, update
+
+from borderflow.exchange import envelope as env
+from borderflow.exchange.config import NoSigningKey, Partner
+from borderflow.services.context import NodeContext
+from borderflow.store import tables as t
+
+log = logging.getLogger("borderflow.exchange")
+LEASE = timedelta(seconds=15)
+DELIVERED = frozenset({"applied", "duplicate", "held"})
+
+
+def backoff(failures: int, cap: float, base: float = 0.25) -> float:
+    """Seconds to wait after `failures` consecutive failures: full jitter under a capped exponential."""
+    return random.uniform(0, min(cap, base * 2 ** min(failures, 30)))
+
+
+class Dispatcher(threading.Thread):
+    def __init__(self, ctx: NodeContext, partner: Partner, *, client: httpx.Client | None = None):
+        super().__init__(name=f"exchange-{partner.id}", daemon=True)
+        self.ctx, self.partner = ctx, partner
+        self.owner = uuid.uuid4().hex[:16]
+        self.client = client or httpx.Client(timeout=ctx.exchange.timeout)
+        self.wake = threading.Event()
+        self.stopping = threading.Event()
+        self.failures = 0
+
+    # -- loop ------------------------------------------------------------------
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                if not self._hold_lease():
+                    self.stopping.wait(LEASE.total_seconds() / 3)
+                    continue
+                sent = self.deliver_once()
+            except Exception as exc:  # noqa: BLE001 - the loop must outlive any one failure
+                log.exception("dispatcher for %s failed", self.partner.id)
+                self._record_error(f"{type(exc).__name__}: {exc}")
+                sent = -1
+            if sent < 0:
+                self.failures += 1
+                self.stopping.wait(backoff(self.failures, self.ctx.exchange.max_backoff))
+            elif sent == 0:
+                self.wake.wait(1.0)
+                self.wake.clear()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.wake.set()
+        self.join(timeout=10)
+        self._release_lease()
+
+    # -- one round -------------------------------------------------------------
+
+    def deliver_once(self) -> int:
+        """Send one batch; the number of messages sent, or -1 when the partner could not be reached."""
+        ctx, now = self.ctx, self.ctx.clock.now()
+        o = t.outbox.c
+        with ctx.uow(write=False) as uow:
+            rows = uow.conn.execute(select(t.outbox).where(
+                o.recipient == self.partner.id, o.state == "pending",
+                or_(o.next_attempt_at.is_(None), o.next_attempt_at <= now)).order_by(o.id)
+                .limit(ctx.exchange.batch_size)).all()
+        if not rows:
+            return 0
+        if self.partner.api_key is None:
+            self._record_error(f"no API key for {self.partner.id}: set api_key_file in the node file", rows)
+            return -1
+        try:
+            key = ctx.exchange.keys.current()
+        except NoSigningKey as exc:
+            self._record_error(str(exc), rows)
+            return -1
+        sealed = [key.sign(self._envelope(row, now)) for row in rows]
+        try:
+            response = self.client.post(f"{self.partner.url}/api/v1/exchange/messages", json={"messages": sealed},
+                                        headers={"Authorization": f"Bearer {self.partner.api_key}"})
+        except httpx.HTTPError as exc:
+            self._record_error(f"{self.partner.url} unreachable: {type(exc).__name__}: {exc}", rows)
+            return -1
+        if response.status_code != 200:
+            self._record_error(f"{self.partner.url} answered {response.status_code}: {response.text[:300]}", rows)
+            return -1
+        try:
+            receipts = self._checked_receipts(response.json(), sealed)
+        except ValueError as exc:
+            self._record_error(f"bad receipts from {self.partner.id}: {exc}", rows)
+            return -1
+        self._settle(rows, receipts)
+        self.failures = 0
+        return len(rows)
+
+    def _envelope(self, row: Any, now: datetime) -> dict[str, Any]:
+        return {"message_id": row.message_id, "type": row.type, "schema_version": 1, "sender": self.ctx.node.id,
+                "recipient": self.partner.id, "created_at": row.created_at.isoformat(), "sent_at": now.isoformat(),
+                "stream": row.stream, "seq": row.seq, "payload": row.payload}
+
+    def _checked_receipts(self, body: Any, sealed: list[dict]) -> dict[str, dict]:
+        receipts = body.get("receipts") if isinstance(body, dict) else None
+        if not isinstance(receipts, list) or len(receipts) != len(sealed):
+            raise ValueError(f"expected {len(sealed)} receipts")
+        digests = {e["message_id"]: env.digest(e) for e in sealed}
+        by_id = {}
+        for receipt in receipts:
+            if not isinstance(receipt, dict):
+                raise ValueError("a receipt is not an object")
+            try:
+                env.verify(receipt, self.partner.public_keys)
+            except env.SignatureRejected as exc:
+                raise ValueError(f"receipt signature: {exc}") from None
+            message_id = receipt.get("receipt_for")
+            if digests.get(message_id) != receipt.get("digest") or receipt.get("receiver") != self.partner.id:
+                raise ValueError(f"receipt for {message_id} does not match what was sent")
+            by_id[message_id] = receipt
+        return by_id
+
+    def _settle(self, rows: list[Any], receipts: dict[str, dict]) -> None:
+        now = self.ctx.clock.now()
+        o = t.outbox.c
+        with self.ctx.uow() as uow:
+            for row in rows:
+                receipt = receipts[row.message_id]
+                values: dict[str, Any] = dict(attempts=row.attempts + 1, receipt=receipt, claimed_at=now)
+                if receipt["status"] in DELIVERED:
+                    values.update(state="delivered", delivered_at=now, last_error=None)
+                elif receipt.get("retry"):
+                    values.update(last_error=receipt.get("reason"), next_attempt_at=now + timedelta(
+                        seconds=backoff(row.attempts + 1, self.ctx.exchange.max_backoff) + 1))
+                else:
+                    values.update(state="rejected", last_error=receipt.get("reason"))
+                    log.error("%s refused message %s for good: %s", self.partner.id, row.message_id,
+                              receipt.get("reason"))
+                uow.conn.execute(update(t.outbox).where(o.id == row.id).values(**values))
+            self._link(uow, last_contact_at=now, last_error=None)
+            uow.commit()
+
+    # -- bookkeeping -------------------------------------------------------------
+
+    def _record_error(self, error: str, rows: list[Any] = ()) -> None:
+        log.warning("exchange with %s: %s", self.partner.id, error)
+        now = self.ctx.clock.now()
+        with self.ctx.uow() as uow:
+            if rows:
+                o = t.outbox.c
+                uow.conn.execute(update(t.outbox).where(o.id.in_([r.id for r in rows]))
+                                 .values(attempts=o.attempts + 1, last_error=error[:1000]))
+            self._link(uow, last_error=error[:1000], last_error_at=now)
+            uow.commit()
+
+    def _link(self, uow: Any, **values: Any) -> None:
+        p = t.partner_links.c
+        if uow.conn.execute(update(t.partner_links).where(p.partner == self.partner.id).values(**values)).rowcount == 0:
+            uow.conn.execute(insert(t.partner_links).values(partner=self.partner.id, **values))
+
+    def _hold_lease(self) -> bool:
+        now = self.ctx.clock.now()
+        p = t.partner_links.c
+        with self.ctx.uow() as uow:
+            taken = uow.conn.execute(update(t.partner_links).where(
+                p.partner == self.partner.id,
+                or_(p.lease_owner.is_(None), p.lease_owner == self.owner,
+                    and_(p.lease_until.is_not(None), p.lease_until < now)))
+                .values(lease_owner=self.owner, lease_until=now + LEASE)).rowcount
+            if not taken and uow.conn.execute(select(p.partner).where(p.partner == self.partner.id)).first() is None:
+                uow.conn.execute(insert(t.partner_links).values(partner=self.partner.id, lease_owner=self.owner,
+                                                                lease_until=now + LEASE))
+                taken = 1
+            uow.commit()
+        return bool(taken)
+
+    def _release_lease(self) -> None:
+        p = t.partner_links.c
+        with self.ctx.uow() as uow:
+            uow.conn.execute(update(t.partner_links).where(p.partner == self.partner.id, p.lease_owner == self.owner)
+                             .values(lease_owner=None, lease_until=None))
+            uow.commit()
+
+
+class Exchange:
+    """The node's dispatchers, started with the HTTP server and stopped with it."""
+
+    def __init__(self, ctx: NodeContext):
+        self.ctx = ctx
+        self.dispatchers = [Dispatcher(ctx, partner) for partner in ctx.exchange.partners.values()]
+        ctx.outbox_listener = self.wake
+
+    def start(self) -> None:
+        for dispatcher in self.dispatchers:
+            dispatcher.start()
+
+    def wake(self) -> None:
+        for dispatcher in self.dispatchers:
+            dispatcher.wake.set()
+
+    def stop(self) -> None:
+        for dispatcher in self.dispatchers:
+            dispatcher.stop()
+        self.ctx.outbox_listener = None

@@ -1,0 +1,135 @@
+"""The agreed message types and their payload schemas, one version each so far.
+
+A payload that does not fit its schema is refused with the field path, like any
+API input; the two governments change a schema by adding a version, never by
+changing one in place.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from borderflow.domain.errors import Problem
+from borderflow.schemas import problems_from
+
+ENVELOPE_FIELDS = ("message_id", "type", "schema_version", "sender", "recipient", "created_at", "sent_at",
+                   "stream", "seq", "payload", "key_id", "signature")
+STATUSES = ("declared", "in_transit", "arrived", "inspecting", "held", "released", "exited", "cancelled", "refused")
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PreArrivalNotice(Payload):
+    """Everything the partner needs to know the truck before it arrives (no retyping)."""
+
+    crossing_id: str = Field(min_length=1, max_length=64)
+    reference: str = Field(min_length=1, max_length=32)
+    gate: str = Field(min_length=1, max_length=16)  # the sender's gate
+    risk_lane: Literal["green", "blue", "yellow", "red"]
+    risk_reasons: list[str] = Field(max_length=50)
+    version: int = Field(ge=1)
+    reason: Literal["declared", "amended"]
+    declaration: dict[str, Any]
+
+
+class CrossingStatus(Payload):
+    crossing_id: str = Field(min_length=1, max_length=64)  # the sender's crossing
+    counterpart_id: str | None = Field(default=None, max_length=64)  # the recipient's, when known
+    reference: str = Field(min_length=1, max_length=32)
+    status: Literal[STATUSES]  # type: ignore[valid-type]
+    risk_lane: Literal["green", "blue", "yellow", "red"]
+    cause: str = Field(max_length=500)
+    at: AwareDatetime
+
+
+class ClearanceResult(Payload):
+    crossing_id: str = Field(min_length=1, max_length=64)
+    counterpart_id: str | None = Field(default=None, max_length=64)
+    decision: Literal["released", "refused"]
+    risk_lane: Literal["green", "blue", "yellow", "red"]
+    reasons: list[str] = Field(max_length=50)
+    inspections: list[dict[str, Any]] = Field(default_factory=list, max_length=20)
+    at: AwareDatetime
+
+
+class CapacityHour(Payload):
+    start: AwareDatetime
+    trucks: int = Field(ge=0, le=10_000)
+
+
+class Closure(Payload):
+    start: AwareDatetime
+    end: AwareDatetime | None = None  # expected end; None = until further notice
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class CapacityNotice(Payload):
+    """How many trucks per hour the sender accepts from the recipient at one gate."""
+
+    gate: str = Field(min_length=1, max_length=16)  # the sender's gate
+    direction: Literal["inbound"] = "inbound"
+    issued_at: AwareDatetime
+    hours: list[CapacityHour] = Field(max_length=24 * 14)
+    closures: list[Closure] = Field(default_factory=list, max_length=50)
+
+
+class IncidentReport(Payload):
+    id: str = Field(min_length=1, max_length=64)
+    gate: str = Field(min_length=1, max_length=16)
+    occurred_at: AwareDatetime
+    category: Literal["accident", "security", "smuggling", "disease", "infrastructure", "other"]
+    severity: Literal["info", "minor", "major", "critical"]
+    summary: str = Field(min_length=1, max_length=500)
+    details: str = Field(default="", max_length=5000)
+
+
+class HazardAlert(Payload):
+    id: str = Field(min_length=1, max_length=64)
+    gate: str = Field(min_length=1, max_length=16)
+    hazard: Literal["flood", "landslide", "typhoon", "heavy_rain", "earthquake", "fire", "epidemic", "other"]
+    severity: Literal["advisory", "watch", "warning", "emergency"]
+    valid_from: AwareDatetime
+    valid_until: AwareDatetime | None = None
+    summary: str = Field(min_length=1, max_length=500)
+
+
+# type -> {schema version -> payload model}
+SCHEMAS: dict[str, dict[int, type[Payload]]] = {
+    "pre_arrival_notice": {1: PreArrivalNotice},
+    "crossing_status": {1: CrossingStatus},
+    "clearance_result": {1: ClearanceResult},
+    "capacity_notice": {1: CapacityNotice},
+    "incident_report": {1: IncidentReport},
+    "hazard_alert": {1: HazardAlert},
+}
+REPORT_KINDS = ("incident_report", "hazard_alert")
+
+
+class PayloadInvalid(ValueError):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("; ".join(f"{p.loc}: {p.msg}" for p in problems))
+
+
+def parse_payload(type_: str, version: int, payload: Any) -> Payload:
+    versions = SCHEMAS.get(type_)
+    if versions is None:
+        raise PayloadInvalid([Problem("type", f"unknown message type {type_!r}; expected one of "
+                                              f"{', '.join(SCHEMAS)}", "type.unknown")])
+    model = versions.get(version)
+    if model is None:
+        raise PayloadInvalid([Problem("schema_version", f"{type_} version {version} is not supported; expected "
+                                                        f"{', '.join(map(str, versions))}", "version.unknown")])
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        raise PayloadInvalid(problems_from(exc, ("payload",))) from None
+
+
+def iso(at: datetime) -> str:
+    return at.isoformat()
