@@ -35,6 +35,14 @@ def digest(document: dict[str, Any]) -> str:
     return hashlib.sha256(canonical(document)).hexdigest()
 
 
+RESEALED = ("sent_at", "key_id", "signature")  # change each time a message is sent again
+
+
+def content_digest(document: dict[str, Any]) -> str:
+    """What stays the same across re-sends of one message: the dedup identity of its content."""
+    return hashlib.sha256(rfc8785.dumps({k: v for k, v in document.items() if k not in RESEALED})).hexdigest()
+
+
 @dataclass(frozen=True)
 class SigningKey:
     key_id: str

@@ -81,7 +81,7 @@ def _one(ctx: NodeContext, uow: UnitOfWork, principal: Principal, message: Any, 
     except Untrusted as exc:
         _reject(uow, principal, message, exc.reason, now)
         return Outcome("rejected", exc.reason, exc.retry)
-    digest = env.digest(message)
+    digest = env.content_digest(message)
     known = uow.conn.execute(select(t.inbox.c.digest, t.inbox.c.state)
                              .where(t.inbox.c.message_id == message["message_id"])).first()
     if known is not None:

@@ -1,0 +1,176 @@
+"""The exchange over a bad network, against forged and replayed messages, and through a key rotation."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from contextlib import nullcontext
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from borderflow.exchange import keys as keyfiles
+from borderflow.exchange.envelope import SigningKey
+from tests.e2e.test_exchange import DECLARANT, eventually, plate_read
+from tests.support.databases import fresh_pg_database
+from tests.support.declarations import green_cargo
+from tests.support.faulty_proxy import FaultyProxy
+from tests.support.pair import Side, prepare
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("exchange")]
+
+
+def outbox(side: Side, **params) -> list[dict]:
+    with side.client("supervisor") as client:
+        return client.get("/api/v1/exchange/outbox", params={"limit": 1000, **params}).json()
+
+
+def inbox(side: Side, **params) -> list[dict]:
+    with side.client("supervisor") as client:
+        return client.get("/api/v1/exchange/inbox", params={"limit": 1000, **params}).json()
+
+
+def drained(side: Side) -> bool:
+    with side.client("supervisor") as client:
+        return client.get("/api/v1/exchange/status").json()[0]["outbox_depth"] == 0
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_every_message_is_applied_exactly_once_in_stream_order_over_a_bad_network(tmp_path, backend):
+    with (fresh_pg_database() if backend == "postgres" else nullcontext()) as vn_db, \
+         (fresh_pg_database() if backend == "postgres" else nullcontext()) as cn_db:
+        vn, cn = prepare(tmp_path, vn_db, cn_db)
+        proxy = FaultyProxy(cn.url).start()
+        vn.write_node_file(cn, partner_url=proxy.url)
+        vn.extra_env["BORDERFLOW_EXCHANGE_BATCH_SIZE"] = "3"
+        vn.start(), cn.start()
+        try:
+            _run_traffic(vn, cn, proxy)
+        finally:
+            vn.stop(), cn.stop(), proxy.stop()
+
+
+def _run_traffic(vn: Side, cn: Side, proxy: FaultyProxy) -> None:
+    declared = []
+    with vn.client("declarant", DECLARANT) as client:
+        for i in range(24):
+            if i == 12:
+                proxy.faults.outage = True  # the partner goes away for a while
+            body = green_cargo(gate="HUUNGHI")
+            crossing = client.post("/api/v1/crossings", json=body).json()
+            declared.append(crossing)
+            if i % 3 == 0:  # a second and third message in the same stream
+                goods = [{**body["goods"][0], "packages": 801}]
+                assert client.post(f"/api/v1/crossings/{crossing['id']}/amendments",
+                                   json={"goods": goods}).status_code == 201
+                assert plate_read(vn, "HUUNGHI", "OUT-1", crossing["plate"])["status"] == "exited"
+    proxy.faults.outage = False
+    eventually(lambda: drained(vn), timeout=90, what="VN's outbox to drain")
+
+    sent = outbox(vn)
+    received = inbox(cn, sender="VN-BORDER")
+    assert {m["state"] for m in sent} == {"delivered"}, [m["receipt"] for m in sent if m["state"] != "delivered"]
+    assert sorted(m["message_id"] for m in received) == sorted(m["message_id"] for m in sent)  # each once
+    assert {m["state"] for m in received} == {"applied"}
+    streams: dict[str, list[int]] = {}
+    for m in received:
+        streams.setdefault(m["stream"], []).append(m["seq"])
+    assert all(sorted(seqs) == list(range(1, len(seqs) + 1)) for seqs in streams.values())
+
+    with cn.client("supervisor") as client:
+        imported = client.get("/api/v1/crossings", params={"gate": "YOUYIGUAN", "limit": 500}).json()
+        assert len(imported) == len(declared)  # no truck created twice
+        by_origin = {c["partner"]["crossing_id"]: c for c in imported}
+        for i, crossing in enumerate(declared):
+            mine = by_origin[crossing["id"]]
+            if i % 3 == 0:  # notice, amendment, exit: applied in that order or the state would differ
+                assert mine["version"] == 2 and mine["status"] == "in_transit", mine
+                actions = [e["action"] for e in client.get(f"/api/v1/crossings/{mine['id']}").json()["events"]]
+                assert actions == ["declare", "amend", "depart_partner"]
+            else:
+                assert mine["version"] == 1 and mine["status"] == "declared"
+    assert proxy.done["requests"] >= 10, proxy.done  # so each scheduled fault happened at least once
+    assert proxy.done["dropped_request"] and proxy.done["dropped_response"] and proxy.done["duplicated"]
+    assert proxy.done["reordered"] and proxy.done["outage"]
+
+
+@pytest.fixture
+def running_pair(tmp_path):
+    vn, cn = prepare(tmp_path)
+    vn.start(), cn.start()
+    yield vn, cn
+    vn.stop(), cn.stop()
+
+
+def _deliver(cn: Side, vn: Side, *messages: dict) -> list[dict]:
+    key = (vn.dir / "partner.key").read_text().strip()
+    response = httpx.post(cn.url + "/api/v1/exchange/messages", json={"messages": list(messages)},
+                          headers={"Authorization": f"Bearer {key}"}, timeout=20)
+    assert response.status_code == 200, response.text
+    return response.json()["receipts"]
+
+
+def _vn_key(vn: Side) -> SigningKey:
+    return keyfiles.current(vn.dir)
+
+
+def test_forged_tampered_and_replayed_messages_are_refused_and_logged(running_pair):
+    vn, cn = running_pair
+    with vn.client("declarant", DECLARANT) as client:
+        declared = client.post("/api/v1/crossings", json=green_cargo(gate="HUUNGHI")).json()
+    original = eventually(lambda: [m for m in inbox(cn) if m["stream"] == declared["id"]], what="delivery")[0]
+    envelope = original["envelope"]
+
+    tampered = copy.deepcopy(envelope)
+    tampered["payload"]["declaration"]["vehicle"]["gross_weight_kg"] = 20000
+    replayed = copy.deepcopy(envelope)
+    wrong_key = SigningKey(_vn_key(vn).key_id, Ed25519PrivateKey.generate()).sign(
+        {k: v for k, v in envelope.items() if k not in ("key_id", "signature")} | {"message_id": str(uuid.uuid4())})
+    unknown_key = SigningKey("VN-BORDER-stolen", Ed25519PrivateKey.generate()).sign(
+        {k: v for k, v in envelope.items() if k not in ("key_id", "signature")} | {"message_id": str(uuid.uuid4())})
+    now = datetime.now(UTC)
+    stale = _vn_key(vn).sign({k: v for k, v in envelope.items() if k not in ("key_id", "signature")} | {
+        "message_id": str(uuid.uuid4()), "seq": 99, "sent_at": (now - timedelta(days=8)).isoformat()})
+    impostor = _vn_key(vn).sign({k: v for k, v in envelope.items() if k not in ("key_id", "signature")} | {
+        "message_id": str(uuid.uuid4()), "sender": "XX-NODE"})
+
+    receipts = _deliver(cn, vn, tampered, replayed, wrong_key, unknown_key, stale, impostor, "not an envelope")
+    outcome = [(r["status"], r["reason"] or "") for r in receipts]
+    assert outcome[0][0] == "rejected" and "signature does not match" in outcome[0][1]
+    assert outcome[1][0] == "duplicate"
+    assert outcome[2][0] == "rejected" and "signature does not match" in outcome[2][1]
+    assert outcome[3][0] == "rejected" and "unknown key" in outcome[3][1] and receipts[3]["retry"] is True
+    assert outcome[4][0] == "rejected" and "older than the replay window" in outcome[4][1]
+    assert outcome[5][0] == "rejected" and "unknown sender 'XX-NODE'" in outcome[5][1]
+    assert outcome[6][0] == "rejected" and "JSON object" in outcome[6][1]
+    assert all(r["receiver"] == "CN-BORDER" and r["signature"] for r in receipts)
+
+    with cn.client("supervisor") as client:
+        logged = client.get("/api/v1/exchange/rejections").json()
+        imported = client.get("/api/v1/crossings", params={"gate": "YOUYIGUAN"}).json()
+    assert len(logged) == 6 and {r["principal"] for r in logged} == {"partner:VN-BORDER"}
+    assert len(imported) == 1 and imported[0]["partner"]["crossing_id"] == declared["id"]
+    with cn.client("device") as client:
+        forbidden = client.post("/api/v1/exchange/messages", json={"messages": [envelope]})
+    assert forbidden.status_code == 403 and forbidden.headers["content-type"] == "application/problem+json"
+    assert httpx.post(cn.url + "/api/v1/exchange/messages", json={"messages": [envelope]}).status_code == 401
+
+
+def test_a_key_rotation_loses_no_message(running_pair):
+    vn, cn = running_pair
+    with vn.client("declarant", DECLARANT) as client:
+        first = [client.post("/api/v1/crossings", json=green_cargo(gate="HUUNGHI")).json() for _ in range(3)]
+        eventually(lambda: drained(vn), what="the first messages")
+        old_key = _vn_key(vn).key_id
+
+        cn.stop()  # the partner is away while VN rotates
+        vn.generate_key()
+        second = [client.post("/api/v1/crossings", json=green_cargo(gate="HUUNGHI")).json() for _ in range(3)]
+    cn.write_node_file(vn)  # the CN operator adds VN's new public key, keeping the old one
+    cn.start()
+    eventually(lambda: drained(vn), timeout=60, what="the messages signed with the new key")
+    received = {m["stream"]: m["envelope"]["key_id"] for m in inbox(cn) if m["type"] == "pre_arrival_notice"}
+    assert {received[c["id"]] for c in first} == {old_key}
+    assert {received[c["id"]] for c in second} == {_vn_key(vn).key_id} != {old_key}
