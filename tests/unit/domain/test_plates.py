@@ -121,10 +121,6 @@ def test_malformed_vietnamese_plates_are_refused_with_an_example(text):
     assert err.code == "plate.format" and "24C-123.45" in err.msg
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="VN_PLATE and the CN new-energy pattern use \\d, which matches any Unicode digit: "
-                          "fullwidth/Arabic-Indic digits are accepted and stored un-normalised, so the camera's "
-                          "ASCII read never matches them")
 @pytest.mark.parametrize(("text", "country", "ascii_compact"), [
     ("24C-１２３.４５", "VN", "24C12345"),  # fullwidth digits, as a CJK input method types them
     ("24C-١٢٣.٤٥", "VN", "24C12345"),

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from stdnum import iso6346
 from stdnum.exceptions import InvalidChecksum, ValidationError
 
 from borderflow.domain.errors import IdentifierError
 
-SHAPE = re.compile(r"^[A-Z]{3}[A-Z]\d{7}$")
+SHAPE = re.compile(r"^[A-Z]{3}[A-Z][0-9]{7}$")
 CATEGORIES = "UJZ"  # freight container, detachable equipment, trailer/chassis
 SIZE_TYPE = re.compile(r"^[1-9ABCDEFGHKLMNP][0-9ABCDEFLMNP][A-Z][0-9A-Z]$")
 EXAMPLE = "e.g. CSQU3054383"
 
 
 def parse_container(number: str) -> str:
-    code = iso6346.compact(number or "")
+    code = iso6346.compact(unicodedata.normalize("NFKC", number or ""))
     if not SHAPE.match(code):
         raise IdentifierError("container.format", f"{number!r} is not an ISO 6346 container number; expected a "
                                                   f"3-letter owner code, category U/J/Z, 6 digits and a check "

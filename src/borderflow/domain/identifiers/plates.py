@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -20,7 +21,7 @@ from borderflow.domain.identifiers.plate_regions import CN_PROVINCES, VN_PROVINC
 SEPARATORS = re.compile(r"[\s\-.·•_]")
 VN_SERIES = "ABCDĐEFGHKLMNPSTUVXYZ"
 VN_TWO_LETTER_SERIES = frozenset({"LD", "DA", "KT", "NG", "QT", "NN"})
-VN_PLATE = re.compile(r"^(\d{2})([A-ZĐ]{1,2})(\d{4,5})$")
+VN_PLATE = re.compile(r"^([0-9]{2})([A-ZĐ]{1,2})([0-9]{4,5})$")
 CN_SERIAL = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"  # never I or O
 CN_SPECIAL_SUFFIX = "挂学警港澳"
 GENERIC_PLATE = re.compile(r"^[A-Z0-9]{2,10}$")
@@ -45,7 +46,8 @@ class Plate:
 
 
 def compact(text: str) -> str:
-    return SEPARATORS.sub("", text).upper()
+    """Separators out, upper case, and fullwidth forms (as CJK input methods type them) folded to ASCII."""
+    return SEPARATORS.sub("", unicodedata.normalize("NFKC", text)).upper()
 
 
 def parse_plate(text: str, country: str, *, trailer: bool = False) -> Plate:
@@ -107,7 +109,7 @@ def _parse_cn(text: str, raw: str, trailer: bool) -> Plate:
                                                    "here and the trailer's in trailer_plate")
         return Plate("CN", raw, raw, "trailer", CN_PROVINCES[province])
     if len(serial) == 6:
-        if re.fullmatch(r"\d{5}[DF]|[DF][A-HJ-NP-Z0-9]\d{4}", serial):
+        if re.fullmatch(r"[0-9]{5}[DF]|[DF][A-HJ-NP-Z0-9][0-9]{4}", serial):
             return Plate("CN", raw, raw, "new_energy", CN_PROVINCES[province])
         raise IdentifierError("plate.format", f"{text!r} has 6 characters, which only new-energy plates have; "
                                               "expected D or F first (粤BD12345) or last (粤B12345D)")
