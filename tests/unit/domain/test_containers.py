@@ -105,7 +105,7 @@ def test_non_ascii_digits_are_an_identifier_error_not_a_crash(number):
         parse_container(number)
 
 
-# Non-ASCII decimal digits are left out here: the xfail above covers them.
+# Non-ASCII digits are left out here: test_non_ascii_digits_are_an_identifier_error_not_a_crash.
 any_text = st.text(st.characters(exclude_categories=("Nd", "Cs")) | st.sampled_from(string.digits + "UJZ"),
                    max_size=16)
 
