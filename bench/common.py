@@ -73,3 +73,12 @@ def wrk(url: str, *, seconds: int, connections: int = 32, script: Path | None = 
 
 def _ms(match: re.Match) -> float:
     return float(match.group(1)) * UNITS[match.group(2)]
+
+
+def recreate_pg(name: str, admin: str = "postgresql://postgres@127.0.0.1:5432") -> str:
+    """An empty PostgreSQL database for one benchmark run; returns its URL."""
+    import psycopg
+    with psycopg.connect(admin + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{admin}/{name}"

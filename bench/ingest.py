@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, apikey, machine, start_node, wrk  # noqa: E402
+from common import ROOT, apikey, machine, recreate_pg, start_node, wrk  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 from tests.support.declarations import declaration  # noqa: E402
@@ -47,25 +47,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/borderflow_bench")
+    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     args = parser.parse_args()
     print(f"# ingest benchmark — {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC — {machine()}")
-    for name, url in (("SQLite", None), ("PostgreSQL", args.postgres)):
-        if url and "borderflow_bench" in url:
-            _recreate(url)
+    for name, url in (("SQLite", None), ("PostgreSQL", "pg"))[:1 if args.no_postgres else 2]:
+        url = recreate_pg("borderflow_bench") if url else None
         result = run(url, args.seconds, args.workers)
         h, i = result["health"], result["ingest"]
         print(f"{name:10} workers={args.workers}  healthz {h['rps']:7.0f}/s   declarations {i['rps']:6.0f}/s "
               f"p50 {i['p50_ms']:5.1f} ms  p99 {i['p99_ms']:6.1f} ms  ratio {result['ratio']:.2f}  "
               f"non-2xx {i['errors']}")
-
-
-def _recreate(url: str) -> None:
-    import psycopg
-    admin, name = url.rsplit("/", 1)
-    with psycopg.connect(admin + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 if __name__ == "__main__":

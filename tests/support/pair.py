@@ -49,7 +49,7 @@ class Side:
 
     @property
     def env(self) -> dict:
-        return node_env(self.dir, self.db_url, BORDERFLOW_EXCHANGE_MAX_BACKOFF_SECONDS="1", **self.extra_env)
+        return node_env(self.dir, self.db_url, **{"BORDERFLOW_EXCHANGE_MAX_BACKOFF_SECONDS": "1", **self.extra_env})
 
     def key(self, role: str, declarant: str | None = None) -> str:
         if (role, declarant) not in self.keys:

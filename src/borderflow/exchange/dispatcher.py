@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 
 from borderflow.exchange import envelope as env
 from borderflow.exchange.config import NoSigningKey, Partner
@@ -138,21 +138,24 @@ class Dispatcher(threading.Thread):
 
     def _settle(self, rows: list[Any], receipts: dict[str, dict]) -> None:
         now = self.ctx.clock.now()
-        o = t.outbox.c
+        settled = []
+        for row in rows:
+            receipt = receipts[row.message_id]
+            values = dict(row_id=row.id, attempts=row.attempts + 1, receipt=receipt, claimed_at=now,
+                          state="pending", delivered_at=None, last_error=receipt.get("reason"),
+                          next_attempt_at=row.next_attempt_at)
+            if receipt["status"] in DELIVERED:
+                values.update(state="delivered", delivered_at=now, last_error=None)
+            elif receipt.get("retry"):
+                values.update(next_attempt_at=now + timedelta(
+                    seconds=backoff(row.attempts + 1, self.ctx.exchange.max_backoff) + 1))
+            else:
+                values.update(state="rejected")
+                log.error("%s refused message %s for good: %s", self.partner.id, row.message_id,
+                          receipt.get("reason"))
+            settled.append(values)
         with self.ctx.uow() as uow:
-            for row in rows:
-                receipt = receipts[row.message_id]
-                values: dict[str, Any] = dict(attempts=row.attempts + 1, receipt=receipt, claimed_at=now)
-                if receipt["status"] in DELIVERED:
-                    values.update(state="delivered", delivered_at=now, last_error=None)
-                elif receipt.get("retry"):
-                    values.update(last_error=receipt.get("reason"), next_attempt_at=now + timedelta(
-                        seconds=backoff(row.attempts + 1, self.ctx.exchange.max_backoff) + 1))
-                else:
-                    values.update(state="rejected", last_error=receipt.get("reason"))
-                    log.error("%s refused message %s for good: %s", self.partner.id, row.message_id,
-                              receipt.get("reason"))
-                uow.conn.execute(update(t.outbox).where(o.id == row.id).values(**values))
+            uow.conn.execute(_SETTLE, settled)
             self._link(uow, last_contact_at=now, last_error=None)
             uow.commit()
 
@@ -196,6 +199,11 @@ class Dispatcher(threading.Thread):
             uow.conn.execute(update(t.partner_links).where(p.partner == self.partner.id, p.lease_owner == self.owner)
                              .values(lease_owner=None, lease_until=None))
             uow.commit()
+
+
+_SETTLE = update(t.outbox).where(t.outbox.c.id == bindparam("row_id")).values(
+    {name: bindparam(name) for name in ("attempts", "receipt", "claimed_at", "state", "delivered_at", "last_error",
+                                        "next_attempt_at")})
 
 
 class Exchange:

@@ -35,13 +35,6 @@ def digest(document: dict[str, Any]) -> str:
     return hashlib.sha256(canonical(document)).hexdigest()
 
 
-RESEALED = ("sent_at", "key_id", "signature")  # change each time a message is sent again
-
-
-def content_digest(document: dict[str, Any]) -> str:
-    """What stays the same across re-sends of one message: the dedup identity of its content."""
-    return hashlib.sha256(rfc8785.dumps({k: v for k, v in document.items() if k not in RESEALED})).hexdigest()
-
 
 @dataclass(frozen=True)
 class SigningKey:
@@ -61,17 +54,20 @@ class SignatureRejected(ValueError):
     """Unknown key, malformed signature, or a document altered after signing."""
 
 
-def verify(document: dict[str, Any], public_keys: dict[str, str]) -> None:
+def verify(document: dict[str, Any], public_keys: dict[str, str]) -> bytes:
+    """The canonical bytes that were signed, once the signature over them checks out."""
     key_id, signature = document.get("key_id"), document.get("signature")
     if not isinstance(key_id, str) or not isinstance(signature, str):
         raise SignatureRejected("missing key_id or signature")
     encoded = public_keys.get(key_id)
     if encoded is None:
         raise SignatureRejected(f"unknown key {key_id!r}; known: {', '.join(sorted(public_keys)) or 'none'}")
+    signed = canonical(document)
     try:
-        Ed25519PublicKey.from_public_bytes(unb64(encoded)).verify(unb64(signature), canonical(document))
+        Ed25519PublicKey.from_public_bytes(unb64(encoded)).verify(unb64(signature), signed)
     except (InvalidSignature, ValueError) as exc:
         raise SignatureRejected(f"signature does not match the content (key {key_id})") from exc
+    return signed
 
 
 def receipt(key: SigningKey, *, message_id: str | None, sender: str | None, receiver: str, status: str,

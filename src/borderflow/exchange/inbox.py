@@ -11,14 +11,14 @@ number, so one bad message cannot block a stream forever.
 from __future__ import annotations
 
 import logging
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 
 from borderflow.domain.errors import Forbidden
 from borderflow.domain.roles import Principal
@@ -53,21 +53,21 @@ def receive(ctx: NodeContext, principal: Principal, messages: list[dict[str, Any
         raise Forbidden(f"role {principal.role} may not deliver partner messages")
     key = ctx.exchange.keys.current()
     now = ctx.clock.now()
-    outcomes: list[Outcome] = []
+    outcomes: list[tuple[Outcome, str | None]] = []
     with ctx.uow() as uow:
+        batch = _Batch(ctx, uow, principal, now, messages)
+        outcomes = [batch.one(message) for message in messages]
+        batch.finish()
         counts: dict[str, int] = {}
-        for message in messages:
-            outcome = _one(ctx, uow, principal, message, now)
-            outcomes.append(outcome)
+        for outcome, _ in outcomes:
             counts[outcome.status] = counts.get(outcome.status, 0) + 1
         uow.log_action(at=now, actor=principal.actor, action="exchange.receive", subject=principal.name,
                        data={"messages": len(messages), **counts})
         uow.commit()
     at = now.isoformat()
     return [env.receipt(key, message_id=_text(m, "message_id"), sender=_text(m, "sender"), receiver=ctx.node.id,
-                        status=o.status, reason=o.reason, retry=o.retry,
-                        digest_of=env.digest(m) if isinstance(m, dict) else None, at=at)
-            for m, o in zip(messages, outcomes, strict=True)]
+                        status=o.status, reason=o.reason, retry=o.retry, digest_of=digest, at=at)
+            for m, (o, digest) in zip(messages, outcomes, strict=True)]
 
 
 def _text(message: Any, name: str) -> str | None:
@@ -75,32 +75,96 @@ def _text(message: Any, name: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _one(ctx: NodeContext, uow: UnitOfWork, principal: Principal, message: Any, now: datetime) -> Outcome:
-    try:
-        sender, sent_at = _trust(ctx, principal, message, now)
-    except Untrusted as exc:
-        _reject(uow, principal, message, exc.reason, now)
-        return Outcome("rejected", exc.reason, exc.retry)
-    digest = env.content_digest(message)
-    known = uow.conn.execute(select(t.inbox.c.digest, t.inbox.c.state)
-                             .where(t.inbox.c.message_id == message["message_id"])).first()
-    if known is not None:
-        if known.digest != digest:
-            reason = "message id already used for a different message"
-            _reject(uow, principal, message, reason, now)
+@dataclass
+class _Stream:
+    last: int
+    held: dict[int, dict]  # seq -> envelope, waiting for the gap before it to fill
+    moved: bool = False
+
+
+class _Batch:
+    """One delivery: what the inbox already holds, and each touched stream's position, read once."""
+
+    def __init__(self, ctx: NodeContext, uow: UnitOfWork, principal: Principal, now: datetime, messages: list):
+        self.ctx, self.uow, self.principal, self.now = ctx, uow, principal, now
+        ids = list({m["message_id"] for m in messages
+                    if isinstance(m, dict) and isinstance(m.get("message_id"), str)})
+        i = t.inbox.c
+        self.known = {row.message_id: row for row in uow.conn.execute(
+            select(i.message_id, i.type, i.stream, i.seq, i.state).where(i.message_id.in_(ids)))} if ids else {}
+        self.streams: dict[tuple[str, str], _Stream] = {}
+        self.dialect_insert = pg_insert if uow.conn.dialect.name == "postgresql" else sqlite_insert
+
+    def one(self, message: Any) -> tuple[Outcome, str | None]:
+        try:
+            sender, signed = _trust(self.ctx, self.principal, message, self.now)
+        except Untrusted as exc:
+            _reject(self.uow, self.principal, message, exc.reason, self.now)
+            return Outcome("rejected", exc.reason, exc.retry), env.digest(message) if isinstance(message, dict) else None
+        digest = hashlib.sha256(signed).hexdigest()
+        known = self.known.get(message["message_id"])
+        if known is not None:
+            if (known.type, known.stream, known.seq) != (message["type"], message["stream"], message["seq"]):
+                reason = "message id already used for a different message"
+                _reject(self.uow, self.principal, message, reason, self.now)
+                return Outcome("rejected", reason), digest
+            return Outcome("duplicate", f"already received ({known.state})"), digest
+        return self._sequence(sender, message, digest), digest
+
+    def _stream(self, sender: str, stream: str) -> _Stream:
+        if (sender, stream) not in self.streams:
+            s, i = t.inbox_streams, t.inbox.c
+            conn = self.uow.conn
+            conn.execute(self.dialect_insert(s).values(sender=sender, stream=stream, last_seq=0)
+                         .on_conflict_do_nothing(index_elements=[s.c.sender, s.c.stream]))
+            query = select(s.c.last_seq).where(s.c.sender == sender, s.c.stream == stream)
+            if conn.dialect.name == "postgresql":
+                query = query.with_for_update()  # one applier per stream at a time
+            last = conn.execute(query).scalar_one()
+            held = {row.seq: row.envelope for row in conn.execute(select(i.seq, i.envelope).where(
+                i.sender == sender, i.stream == stream, i.state == "held"))}
+            self.streams[sender, stream] = _Stream(last, held)
+        return self.streams[sender, stream]
+
+    def _insert(self, message: dict, digest: str, state: str, reason: str | None = None) -> bool:
+        """False when the message is in the inbox already (delivered twice at once)."""
+        stored = self.uow.conn.execute(_INSERT[self.uow.conn.dialect.name], dict(
+            message_id=message["message_id"], sender=message["sender"], type=message["type"],
+            stream=message["stream"], seq=message["seq"], envelope=message, digest=digest, state=state,
+            reason=reason, received_at=self.now))
+        return stored.first() is not None
+
+    def _sequence(self, sender: str, message: dict, digest: str) -> Outcome:
+        stream, seq = message["stream"], message["seq"]
+        state = self._stream(sender, stream)
+        if seq <= state.last:
+            reason = f"stream {stream!r} is already at {state.last}; sequence number {seq} was used by another message"
+            self._insert(message, digest, "rejected", reason)
             return Outcome("rejected", reason)
-        return Outcome("duplicate", f"already received ({known.state})")
-    savepoint = uow.conn.begin_nested()
-    try:
-        outcome = _sequence(ctx, uow, sender, message, digest, now)
-        savepoint.commit()
+        if seq > state.last + 1:
+            if not self._insert(message, digest, "held", f"waiting for {stream} #{state.last + 1}"):
+                return Outcome("duplicate", "received concurrently")
+            state.held[seq] = message
+            return Outcome("held", f"waiting for sequence number {state.last + 1} of stream {stream!r}")
+        if not self._insert(message, digest, "held"):
+            return Outcome("duplicate", "received concurrently")
+        outcome = _apply(self.ctx, self.uow, sender, message, self.now)
+        state.last, state.moved = seq, True
+        while state.last + 1 in state.held:  # the gap is filled: apply what waited behind it, in order
+            _apply(self.ctx, self.uow, sender, state.held.pop(state.last + 1), self.now)
+            state.last += 1
         return outcome
-    except IntegrityError:  # the same message, delivered twice at once: the other one won
-        savepoint.rollback()
-        return Outcome("duplicate", "received concurrently")
+
+    def finish(self) -> None:
+        s = t.inbox_streams.c
+        for (sender, stream), state in self.streams.items():
+            if state.moved:
+                self.uow.conn.execute(update(t.inbox_streams).where(s.sender == sender, s.stream == stream)
+                                      .values(last_seq=state.last))
 
 
-def _trust(ctx: NodeContext, principal: Principal, message: Any, now: datetime) -> tuple[str, datetime]:
+def _trust(ctx: NodeContext, principal: Principal, message: Any, now: datetime) -> tuple[str, bytes]:
+    """The sender and the signed bytes, or Untrusted with the reason."""
     if not isinstance(message, dict):
         raise Untrusted("a message must be a JSON object (a signed envelope)")
     for name, kind in REQUIRED.items():
@@ -118,7 +182,7 @@ def _trust(ctx: NodeContext, principal: Principal, message: Any, now: datetime) 
     if message["recipient"] != ctx.node.id:
         raise Untrusted(f"addressed to {message['recipient']!r}; this node is {ctx.node.id!r}")
     try:
-        env.verify(message, partner.public_keys)
+        signed = env.verify(message, partner.public_keys)
     except env.SignatureRejected as exc:
         raise Untrusted(f"signature rejected: {exc}", retry=str(exc).startswith("unknown key")) from None
     try:
@@ -132,7 +196,7 @@ def _trust(ctx: NodeContext, principal: Principal, message: Any, now: datetime) 
                         f"({ctx.exchange.replay_window}); ask the sender to replay it afresh")
     if sent_at > now + ctx.exchange.max_skew:
         raise Untrusted(f"sent at {sent_at.isoformat()}, in the future; check the sender's clock")
-    return sender, sent_at
+    return sender, signed
 
 
 def _reject(uow: UnitOfWork, principal: Principal, message: Any, reason: str, now: datetime) -> None:
@@ -141,47 +205,6 @@ def _reject(uow: UnitOfWork, principal: Principal, message: Any, reason: str, no
         message_id=(_text(message, "message_id") or "")[:64] or None,
         claimed_sender=(_text(message, "sender") or "")[:64] or None, principal=principal.actor,
         reason=reason, envelope=message if isinstance(message, dict) else {"value": repr(message)[:1000]}, at=now))
-
-
-def _sequence(ctx: NodeContext, uow: UnitOfWork, sender: str, message: dict, digest: str,
-              now: datetime) -> Outcome:
-    stream, seq = message["stream"], message["seq"]
-    last = _last_seq(uow, sender, stream)
-    row = dict(message_id=message["message_id"], sender=sender, type=message["type"], stream=stream, seq=seq,
-               envelope=message, digest=digest, received_at=now)
-    if seq <= last:
-        reason = f"stream {stream!r} is already at {last}; sequence number {seq} was used by another message"
-        uow.conn.execute(insert(t.inbox).values(**row, state="rejected", reason=reason))
-        return Outcome("rejected", reason)
-    if seq > last + 1:
-        uow.conn.execute(insert(t.inbox).values(**row, state="held",
-                                                reason=f"waiting for {stream} #{last + 1}"))
-        return Outcome("held", f"waiting for sequence number {last + 1} of stream {stream!r}")
-    uow.conn.execute(insert(t.inbox).values(**row, state="held"))
-    outcome = _apply(ctx, uow, sender, message, now)
-    last = seq
-    while True:  # the gap is filled: apply what was waiting behind it, in order
-        waiting = uow.conn.execute(select(t.inbox.c.envelope).where(
-            t.inbox.c.sender == sender, t.inbox.c.stream == stream, t.inbox.c.seq == last + 1,
-            t.inbox.c.state == "held")).first()
-        if waiting is None:
-            break
-        _apply(ctx, uow, sender, waiting.envelope, now)
-        last += 1
-    uow.conn.execute(update(t.inbox_streams).where(t.inbox_streams.c.sender == sender,
-                                                   t.inbox_streams.c.stream == stream).values(last_seq=last))
-    return outcome
-
-
-def _last_seq(uow: UnitOfWork, sender: str, stream: str) -> int:
-    s = t.inbox_streams
-    dialect_insert = pg_insert if uow.conn.dialect.name == "postgresql" else sqlite_insert
-    uow.conn.execute(dialect_insert(s).values(sender=sender, stream=stream, last_seq=0)
-                     .on_conflict_do_nothing(index_elements=[s.c.sender, s.c.stream]))
-    query = select(s.c.last_seq).where(s.c.sender == sender, s.c.stream == stream)
-    if uow.conn.dialect.name == "postgresql":
-        query = query.with_for_update()  # one applier per stream at a time
-    return uow.conn.execute(query).scalar_one()
 
 
 def _apply(ctx: NodeContext, uow: UnitOfWork, sender: str, message: dict, now: datetime) -> Outcome:
@@ -196,7 +219,15 @@ def _apply(ctx: NodeContext, uow: UnitOfWork, sender: str, message: dict, now: d
         savepoint.rollback()
         state, reason = "rejected", str(exc)
         log.warning("message %s from %s not applied: %s", message_id, sender, reason)
-    uow.conn.execute(update(t.inbox).where(t.inbox.c.message_id == message_id)
-                     .values(state=state, reason=reason, applied_at=now if state == "applied" else None))
+    uow.conn.execute(_SETTLE, {"id": message_id, "state": state, "reason": reason,
+                               "applied_at": now if state == "applied" else None})
     return Outcome(state, reason)
+
+
+# Built once: the hot path then only binds values to an already compiled statement.
+_SETTLE = (update(t.inbox).where(t.inbox.c.message_id == bindparam("id"))
+           .values(state=bindparam("state"), reason=bindparam("reason"), applied_at=bindparam("applied_at")))
+_INSERT = {name: dialect(t.inbox).on_conflict_do_nothing(index_elements=[t.inbox.c.message_id])
+           .returning(t.inbox.c.message_id)  # rowcount is not reliable for ON CONFLICT on every driver
+           for name, dialect in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}
 

@@ -126,7 +126,7 @@ def report(ctx: NodeContext, uow: UnitOfWork, sender: str, p: m.IncidentReport |
            message_id: str) -> None:
     facing_gate(ctx, p.gate)
     kind = "incident_report" if isinstance(p, m.IncidentReport) else "hazard_alert"
-    uow.conn.execute(insert(t.exchange_reports).values(
+    uow.conn.execute(insert(t.exchange_reports), dict(
         message_id=message_id, kind=kind, direction="received", partner=sender, gate=p.gate,
         payload=p.model_dump(mode="json"), at=ctx.clock.now()))
 

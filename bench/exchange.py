@@ -1,0 +1,101 @@
+"""Partner exchange: signed messages delivered with signed receipts per second, two node processes.
+
+The partner is down while a backlog builds up in the sender's outbox (as after an
+outage), then comes back; we time the drain until every message has a stored,
+verified receipt. Two kinds of traffic: pre-arrival notices (each creates and
+assesses an import crossing on the partner) and incident reports (store only).
+Baseline: GET /healthz of the receiving node in the same run.
+Usage: python bench/exchange.py [--messages 3000] [--postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import ROOT, machine, recreate_pg, wrk  # noqa: E402
+
+sys.path.insert(0, str(ROOT))
+from borderflow import schemas  # noqa: E402
+from borderflow.bootstrap import build_context  # noqa: E402
+from borderflow.domain.roles import Principal  # noqa: E402
+from borderflow.services import crossings, partner  # noqa: E402
+from borderflow.settings import load_settings  # noqa: E402
+from tests.support.declarations import green_cargo  # noqa: E402
+from tests.support.pair import prepare  # noqa: E402
+
+DECLARANT = Principal("bench", "declarant", "bench", "5300123456")
+
+
+def build_backlog(vn, kind: str, count: int) -> None:
+    settings = load_settings(data_dir=vn.dir, db_url=vn.db_url, node=str(vn.node_file), env="test")
+    ctx = build_context(settings)
+    body = green_cargo(gate="HUUNGHI")
+    for start in range(0, count, 250):
+        with ctx.uow() as uow:
+            for i in range(start, min(count, start + 250)):
+                if kind == "pre_arrival_notice":
+                    body["vehicle"]["plate"] = f"24C-{i // 100 % 1000:03d}.{i % 100:02d}"
+                    crossings.declare(ctx, uow, DECLARANT, schemas.parse_declaration(body))
+                else:
+                    partner.send(ctx, uow, type_="incident_report", recipient="CN-BORDER", stream="incidents",
+                                 payload={"id": f"bench-{i}", "gate": "HUUNGHI", "category": "other",
+                                          "severity": "info", "summary": f"bench incident {i}",
+                                          "occurred_at": datetime.now(UTC).isoformat()})
+            uow.commit()
+    ctx.engine.dispose()
+
+
+def depth(vn) -> int:
+    with vn.client("supervisor") as client:
+        return client.get("/api/v1/exchange/status").json()[0]["outbox_depth"]
+
+
+def run(kind: str, count: int, pg: bool) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        urls = (recreate_pg("borderflow_bench_vn"), recreate_pg("borderflow_bench_cn")) if pg else (None, None)
+        vn, cn = prepare(Path(tmp), *urls)
+        vn.extra_env["BORDERFLOW_EXCHANGE_MAX_BACKOFF_SECONDS"] = "0.5"
+        vn.start()
+        try:
+            build_backlog(vn, kind, count)
+            assert depth(vn) == count, "backlog not built"
+            cn.start()
+            health = wrk(cn.url + "/healthz", seconds=5)
+            began = time.perf_counter()
+            while depth(vn) > 0:
+                time.sleep(0.05)
+            elapsed = time.perf_counter() - began
+            with cn.client("supervisor") as client:
+                applied = client.get("/api/v1/exchange/status").json()[0]["received"]["applied"]
+        finally:
+            vn.stop(), cn.stop()
+    rate = count / elapsed
+    return {"rate": rate, "elapsed": elapsed, "applied": applied, "health": health["rps"],
+            "ratio": rate / health["rps"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--messages", type=int, default=3000)
+    parser.add_argument("--postgres", action="store_true", help="also on PostgreSQL (127.0.0.1:5432)")
+    args = parser.parse_args()
+    print(f"# exchange benchmark — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — {machine()}")
+    for pg in (False, True) if args.postgres else (False,):
+        for kind in ("incident_report", "pre_arrival_notice"):
+            r = run(kind, args.messages, pg)
+            print(f"{'PostgreSQL' if pg else 'SQLite':10} {kind:18} backlog {args.messages}  drained in "
+                  f"{r['elapsed']:6.1f} s  = {r['rate']:6.0f} msg/s with receipts  (applied {r['applied']})  "
+                  f"healthz {r['health']:6.0f}/s  ratio {r['ratio']:.2f}")
+    httpx.Client().close()
+
+
+if __name__ == "__main__":
+    main()

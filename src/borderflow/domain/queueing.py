@@ -1,0 +1,235 @@
+"""Waiting-yard queue policies: which trucks the yard calls forward next.
+
+The live node and the simulator call the same functions, so a policy is a
+deterministic function of (waiting trucks, now, call-up state): no clock, no
+randomness, no hidden memory. What a policy must remember between calls (where
+it stands in the call-up pattern) travels in an explicit `CallUpState` that the
+caller stores and hands back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import deque
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from itertools import islice
+from typing import Final, Protocol
+
+PERISHABLE, TRUSTED, ORDINARY = "perishable", "trusted", "ordinary"
+PRIORITIES: Final = (PERISHABLE, TRUSTED, ORDINARY)
+DEFAULT_PATTERN: Final = (PERISHABLE, TRUSTED) + (ORDINARY,) * 5
+
+
+def _aware(value: datetime, what: str) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{what} must be timezone-aware, got {value!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """A truck in the yard as the policies see it: nothing else may influence the order."""
+
+    crossing_id: str
+    checked_in_at: datetime
+    priority: str
+    booked_from: datetime | None = None
+    booked_until: datetime | None = None
+
+    def __post_init__(self) -> None:
+        _aware(self.checked_in_at, "checked_in_at")
+        if self.priority not in PRIORITIES:
+            raise ValueError(f"priority must be one of {', '.join(PRIORITIES)}, got {self.priority!r}")
+        if (self.booked_from is None) != (self.booked_until is None):
+            raise ValueError("booked_from and booked_until go together: give both or neither")
+        if self.booked_from is not None and self.booked_until is not None:
+            _aware(self.booked_from, "booked_from")
+            _aware(self.booked_until, "booked_until")
+            if self.booked_until <= self.booked_from:
+                raise ValueError("booked_until must be after booked_from")
+
+    @property
+    def booked(self) -> bool:
+        return self.booked_from is not None
+
+
+@dataclass(frozen=True, slots=True)
+class CallUpState:
+    """Where the call-up pattern stands; kept by the caller so a restart or a replay resumes exactly."""
+
+    position: int = 0
+
+    def __post_init__(self) -> None:
+        if self.position < 0:
+            raise ValueError(f"position must be 0 or more, got {self.position}")
+
+
+class QueuePolicy(Protocol):
+    name: str
+
+    def pick(self, waiting: Sequence[Waiting], now: datetime, n: int,
+             state: CallUpState) -> tuple[list[Waiting], CallUpState]:
+        """Up to n trucks to call forward, in call order, and the state after calling them."""
+        ...
+
+    def order(self, waiting: Sequence[Waiting], now: datetime, state: CallUpState) -> list[Waiting]:
+        """The whole queue as it stands; pick(n) is always its first n, so positions and ETAs agree."""
+        ...
+
+
+def _fifo_key(truck: Waiting) -> tuple[datetime, str]:
+    # The crossing id breaks ties so that two nodes (or two replications) agree.
+    return truck.checked_in_at, truck.crossing_id
+
+
+def _take(calls: Iterator[tuple[Waiting, CallUpState]], n: int,
+          state: CallUpState) -> tuple[list[Waiting], CallUpState]:
+    if n < 0:
+        raise ValueError(f"n must be 0 or more, got {n}")
+    picked: list[Waiting] = []
+    for truck, after in islice(calls, n):
+        picked.append(truck)
+        state = after
+    return picked, state
+
+
+@dataclass(frozen=True, slots=True)
+class Fifo:
+    """First come, first served: the baseline every other policy is measured against."""
+
+    name: str = field(default="fifo", init=False)
+
+    def pick(self, waiting: Sequence[Waiting], now: datetime, n: int,
+             state: CallUpState) -> tuple[list[Waiting], CallUpState]:
+        return _take(self._calls(waiting, state), n, state)
+
+    def order(self, waiting: Sequence[Waiting], now: datetime, state: CallUpState) -> list[Waiting]:
+        return [truck for truck, _ in self._calls(waiting, state)]
+
+    def _calls(self, waiting: Sequence[Waiting], state: CallUpState) -> Iterator[tuple[Waiting, CallUpState]]:
+        for truck in sorted(waiting, key=_fifo_key):
+            yield truck, state
+
+
+@dataclass(frozen=True, slots=True)
+class BookedFirst:
+    """Trucks on time for their booking go first, so booking is worth doing (GoSwift).
+
+    The tolerances absorb normal lateness on mountain roads; a truck far outside its
+    window has lost its booking and queues like everyone else, which keeps
+    "just in case" bookings from jumping the queue.
+    """
+
+    early: timedelta = timedelta(minutes=30)
+    late: timedelta = timedelta(minutes=30)
+    name: str = field(default="booked_first", init=False)
+
+    def __post_init__(self) -> None:
+        if self.early < timedelta(0) or self.late < timedelta(0):
+            raise ValueError("early and late tolerances must not be negative")
+
+    def in_window(self, truck: Waiting, now: datetime) -> bool:
+        """Whether the truck's booking, widened by the tolerances, is current (half-open)."""
+        if truck.booked_from is None or truck.booked_until is None:
+            return False
+        return truck.booked_from - self.early <= now < truck.booked_until + self.late
+
+    def pick(self, waiting: Sequence[Waiting], now: datetime, n: int,
+             state: CallUpState) -> tuple[list[Waiting], CallUpState]:
+        return _take(self._calls(waiting, now, state), n, state)
+
+    def order(self, waiting: Sequence[Waiting], now: datetime, state: CallUpState) -> list[Waiting]:
+        return [truck for truck, _ in self._calls(waiting, now, state)]
+
+    def _calls(self, waiting: Sequence[Waiting], now: datetime,
+               state: CallUpState) -> Iterator[tuple[Waiting, CallUpState]]:
+        _aware(now, "now")
+        booked = [t for t in waiting if self.in_window(t, now)]
+        rest = [t for t in waiting if not self.in_window(t, now)]
+        booked.sort(key=lambda t: (t.booked_from, t.booked_until, *_fifo_key(t)))
+        rest.sort(key=_fifo_key)
+        for truck in booked + rest:
+            yield truck, state
+
+
+@dataclass(frozen=True, slots=True)
+class PriorityPattern:
+    """Priority classes called in a fixed ratio, with aging so that nobody starves.
+
+    A strict priority would let a durian peak hold ordinary trucks for days; a
+    call-up pattern gives every class a guaranteed share instead, and aging caps
+    everyone's wait at about max_wait. Aged calls do not use up a pattern slot,
+    so the pattern resumes where it stood.
+    """
+
+    pattern: tuple[str, ...] = DEFAULT_PATTERN
+    max_wait: timedelta = timedelta(hours=6)
+    name: str = field(default="priority", init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "pattern", tuple(self.pattern))  # a list from a scenario file
+        if not self.pattern:
+            raise ValueError("the call-up pattern needs at least one class")
+        unknown = [c for c in self.pattern if c not in PRIORITIES]
+        if unknown:
+            raise ValueError(f"unknown priority class {unknown[0]!r} in the call-up pattern; "
+                             f"expected {', '.join(PRIORITIES)}")
+        if self.max_wait <= timedelta(0):
+            raise ValueError("max_wait must be positive")
+
+    def pick(self, waiting: Sequence[Waiting], now: datetime, n: int,
+             state: CallUpState) -> tuple[list[Waiting], CallUpState]:
+        return _take(self._calls(waiting, now, state), n, state)
+
+    def order(self, waiting: Sequence[Waiting], now: datetime, state: CallUpState) -> list[Waiting]:
+        return [truck for truck, _ in self._calls(waiting, now, state)]
+
+    def _calls(self, waiting: Sequence[Waiting], now: datetime,
+               state: CallUpState) -> Iterator[tuple[Waiting, CallUpState]]:
+        _aware(now, "now")
+        trucks = sorted(waiting, key=_fifo_key)
+        aged = [t for t in trucks if now - t.checked_in_at >= self.max_wait]
+        for truck in aged:
+            yield truck, state
+        by_class: dict[str, deque[Waiting]] = {c: deque() for c in PRIORITIES}
+        for truck in trucks:
+            if now - truck.checked_in_at < self.max_wait:
+                by_class[truck.priority].append(truck)
+        size = len(self.pattern)
+        position = state.position % size
+        left = sum(len(q) for q in by_class.values())
+        while left:
+            for step in range(size):
+                queue = by_class[self.pattern[(position + step) % size]]
+                if queue:
+                    truck = queue.popleft()
+                    position = (position + step + 1) % size
+                    break
+            else:
+                # Only classes the pattern never names are left: serve them in arrival
+                # order rather than leave the gate idle. The pattern does not move.
+                truck = min((q[0] for q in by_class.values() if q), key=_fifo_key)
+                by_class[truck.priority].popleft()
+            left -= 1
+            yield truck, dataclasses.replace(state, position=position)
+
+
+POLICIES: Final[dict[str, type[Fifo] | type[BookedFirst] | type[PriorityPattern]]] = {
+    "fifo": Fifo,
+    "booked_first": BookedFirst,
+    "priority": PriorityPattern,
+}
+
+
+def policy_from_name(name: str, **options: object) -> QueuePolicy:
+    """Build a policy from configuration (node file, scenario file), refusing unknown names and options."""
+    cls = POLICIES.get(name)
+    if cls is None:
+        raise ValueError(f"unknown queue policy {name!r}; expected one of {', '.join(POLICIES)}")
+    allowed = [f.name for f in dataclasses.fields(cls) if f.init]
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        expected = ", ".join(allowed) if allowed else "none"
+        raise ValueError(f"unknown option(s) {', '.join(unknown)} for queue policy {name!r}; expected {expected}")
+    return cls(**options)  # type: ignore[arg-type]
