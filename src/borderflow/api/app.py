@@ -44,5 +44,7 @@ def create_app(ctx: NodeContext, *, max_body_bytes: int = 262_144, run_exchange:
     app.include_router(crossings.router, prefix="/api/v1")
     app.include_router(gate_events.router, prefix="/api/v1")
     app.include_router(exchange.router, prefix="/api/v1")
+    from borderflow import web
+    web.mount(app, ctx)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     return app
