@@ -136,7 +136,7 @@ def declaration_json(model: DeclarationIn) -> dict:
 class GateEventIn(Strict):
     gate: str = Code
     lane: str = Code
-    kind: Literal["plate_read", "weighbridge", "barrier"]
+    kind: Literal["plate_read", "weighbridge", "barrier", "yard_entry"]  # yard_entry: the yard gate's camera
     plate: str | None = Field(default=None, min_length=1, max_length=40)
     confidence: float | None = Field(default=None, ge=0, le=1)
     gross_kg: float | None = Field(default=None, gt=0, le=200_000)

@@ -37,6 +37,24 @@ class Settings(BaseSettings):
     exchange_max_backoff_seconds: float = Field(default=60, ge=0.1, le=3600)
     exchange_batch_size: int = Field(default=100, ge=1, le=1000)
     exchange: bool = True  # run the dispatcher that delivers the outbox to partners
+    # slots, yard and call-forward
+    queue_policy: Literal["fifo", "booked_first", "priority"] = "priority"
+    call_pattern: str = "perishable,trusted,ordinary,ordinary,ordinary,ordinary,ordinary"
+    max_wait_hours: float = Field(default=6, gt=0, le=72)  # aging: nobody waits longer for the pattern
+    per_lane_per_hour: int = Field(default=12, ge=1, le=200)
+    called_per_lane: int = Field(default=2, ge=1, le=20)  # trucks on their way to one lane at once
+    call_timeout_minutes: float = Field(default=20, gt=0, le=240)
+    call_forward_seconds: float = Field(default=15, ge=0.2, le=3600)
+    bookable_share: float = Field(default=0.8, ge=0, le=1)  # of each hour's capacity; the rest is walk-in
+    booking_horizon_days: int = Field(default=14, ge=1, le=90)
+    early_minutes: float = Field(default=30, ge=0, le=240)
+    late_minutes: float = Field(default=30, ge=0, le=240)
+    max_reschedules: int = Field(default=2, ge=0, le=20)
+    no_show_limit: int = Field(default=2, ge=1, le=20)
+    no_show_window_days: int = Field(default=30, ge=1, le=365)
+    no_show_ban_days: int = Field(default=7, ge=0, le=365)
+    trusted_after: int = Field(default=20, ge=1, le=10_000)  # clean crossings before a declarant is trusted
+    notify_webhook: str | None = None  # POSTed JSON on call-forward, hold and release
 
     @field_validator("db_url")
     @classmethod

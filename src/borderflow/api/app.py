@@ -11,23 +11,29 @@ from borderflow import __version__
 from borderflow.api import problems
 from borderflow.api.deps import KeyCache, NotAuthenticated
 from borderflow.api.limits import BodyLimit
-from borderflow.api.routes import crossings, exchange, gate_events, meta
+from borderflow.api.routes import crossings, exchange, gate_events, meta, yard
 from borderflow.services.context import NodeContext
 
 
-def create_app(ctx: NodeContext, *, max_body_bytes: int = 262_144, run_exchange: bool = True) -> FastAPI:
+def create_app(ctx: NodeContext, *, max_body_bytes: int = 262_144, run_exchange: bool = True,
+               run_background: bool | None = None) -> FastAPI:
+    run_background = run_exchange if run_background is None else run_background
     @asynccontextmanager
     async def lifespan(_: FastAPI):  # noqa: ANN202
         """The dispatchers run exactly as long as the server does."""
         from borderflow.exchange.dispatcher import Exchange
+        from borderflow.services.scheduler import CallForward
         running = Exchange(ctx) if run_exchange and ctx.exchange and ctx.exchange.partners else None
-        if running:
-            running.start()
+        caller = CallForward(ctx) if run_background else None
+        for worker in (running, caller):
+            if worker:
+                worker.start()
         try:
             yield
         finally:
-            if running:
-                running.stop()
+            for worker in (caller, running):
+                if worker:
+                    worker.stop()
 
     app = FastAPI(title=f"borderflow node {ctx.node.id}", version=__version__, lifespan=lifespan,
                   description="Smart border gate node: pre-arrival declarations, risk lanes, gate decisions, "
@@ -44,6 +50,8 @@ def create_app(ctx: NodeContext, *, max_body_bytes: int = 262_144, run_exchange:
     app.include_router(crossings.router, prefix="/api/v1")
     app.include_router(gate_events.router, prefix="/api/v1")
     app.include_router(exchange.router, prefix="/api/v1")
+    app.include_router(yard.router, prefix="/api/v1")
+    app.include_router(yard.public, prefix="/api/v1")
     from borderflow import web
     web.mount(app, ctx)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)

@@ -24,6 +24,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "exchange.read": OFFICERS,
     "exchange.report": frozenset({"border_guard", "supervisor"}),  # incidents and hazard alerts
     "exchange.capacity": frozenset({"gate_operator", "supervisor"}),
+    "slots.read": frozenset({"declarant"}) | OFFICERS,
+    "booking.manage": frozenset({"declarant", "supervisor"}),
+    "capacity.manage": frozenset({"supervisor"}),
+    "yard.read": OFFICERS,
+    "yard.call": frozenset({"gate_operator", "supervisor"}),
 }
 
 

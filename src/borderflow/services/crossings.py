@@ -14,7 +14,7 @@ from borderflow.domain.identifiers.plates import match_key
 from borderflow.domain.roles import Principal
 from borderflow.domain.selectivity import DeclarantHistory, assess, audit_draw
 from borderflow.domain.validation import validate_declaration
-from borderflow.services import partner
+from borderflow.services import changes
 from borderflow.services.context import NodeContext
 from borderflow.services.views import crossing_full, crossing_summary
 from borderflow.store.repositories import CrossingRecord
@@ -50,7 +50,7 @@ def declare(ctx: NodeContext, uow: UnitOfWork, principal: Principal,
         raise Forbidden(f"role {principal.role} may not declare crossings")
     document, declaration = _checked(ctx, principal, body)
     record = create(ctx, uow, declaration, document, actor=principal.actor, cause="declaration submitted")
-    partner.announce(ctx, uow, record, reason="declared")
+    changes.crossing_changed(ctx, uow, record, reason="declared")
     return 201, crossing_full(record, uow.crossings.events(record.crossing.id))
 
 
@@ -96,7 +96,7 @@ def amend(ctx: NodeContext, uow: UnitOfWork, principal: Principal, crossing_id: 
                                                            "crossing and declare a new one", "amend.fixed")])
     document, declaration = _checked(ctx, principal, schemas.parse_declaration(merged))
     record = reassess(ctx, uow, record, declaration, document, actor=principal.actor, fields=sorted(patch))
-    partner.announce(ctx, uow, record, reason="amended")
+    changes.crossing_changed(ctx, uow, record, reason="amended")
     return 201, crossing_full(record, uow.crossings.events(crossing_id))
 
 
@@ -123,7 +123,7 @@ def cancel(ctx: NodeContext, uow: UnitOfWork, principal: Principal, crossing_id:
     now = ctx.clock.now()
     record.crossing.apply("cancel", at=now, actor=principal.actor, cause=reason or "cancelled by the declarant")
     uow.crossings.save(record, at=now)
-    partner.announce(ctx, uow, record, reason="cancelled")
+    changes.crossing_changed(ctx, uow, record, reason="cancelled")
     uow.log_action(at=now, actor=principal.actor, action="crossing.cancel", subject=crossing_id,
                    data={"reason": reason})
     return 200, crossing_summary(record)

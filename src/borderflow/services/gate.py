@@ -8,10 +8,11 @@ from datetime import timedelta
 
 from borderflow.domain import barrier
 from borderflow.domain.errors import Conflict, Forbidden, NotFound, Problem, ValidationFailed
+from borderflow.domain.gates import Lane
 from borderflow.domain.identifiers.plates import match_plate
 from borderflow.domain.roles import Principal
 from borderflow.schemas import GateEventIn
-from borderflow.services import partner
+from borderflow.services import changes, yard
 from borderflow.services.context import NodeContext
 from borderflow.store.repositories import CrossingRecord
 from borderflow.store.unit_of_work import UnitOfWork
@@ -25,10 +26,11 @@ def _validate(ctx: NodeContext, event: GateEventIn):  # noqa: ANN202
     if gate is None:
         problems.append(Problem("gate", f"gate {event.gate!r} is not operated by node {ctx.node.id}; expected one of "
                                         f"{', '.join(sorted(ctx.node.gates))}", "gate.unknown"))
-    elif gate.lane(event.lane.upper()) is None:
+    elif event.kind != "yard_entry" and gate.lane(event.lane.upper()) is None:
         problems.append(Problem("lane", f"{gate.name} has no lane {event.lane!r}; expected one of "
                                         f"{', '.join(lane.code for lane in gate.lanes)}", "lane.unknown"))
-    required = {"plate_read": ("plate", "confidence"), "weighbridge": ("plate", "gross_kg"), "barrier": ("state",)}
+    required = {"plate_read": ("plate", "confidence"), "weighbridge": ("plate", "gross_kg"), "barrier": ("state",),
+                "yard_entry": ("plate", "confidence")}
     for field in required[event.kind]:
         if getattr(event, field) is None:
             problems.append(Problem(field, f"a {event.kind} needs {field}", "missing"))
@@ -37,7 +39,7 @@ def _validate(ctx: NodeContext, event: GateEventIn):  # noqa: ANN202
                                 "time.future"))
     if problems:
         raise ValidationFailed(problems)
-    return gate, gate.lane(event.lane.upper())
+    return gate, gate.lane(event.lane.upper()) or Lane(event.lane.upper(), "inbound", "yard")
 
 
 def record(ctx: NodeContext, uow: UnitOfWork, principal: Principal, event: GateEventIn) -> tuple[int, dict]:
@@ -56,7 +58,7 @@ def record(ctx: NodeContext, uow: UnitOfWork, principal: Principal, event: GateE
     candidates = uow.crossings.expected_at_gate(gate.code)
     match = match_plate(event.plate, [plate for _, plate, _ in candidates])
     matched_ids = [cid for cid, plate, _ in candidates if plate in match.matches]
-    low = event.kind == "plate_read" and event.confidence < ctx.min_read_confidence
+    low = event.kind in ("plate_read", "yard_entry") and event.confidence < ctx.min_read_confidence
     if match.status in ("exact", "fuzzy") and len(matched_ids) == 1 and not low:
         record = uow.crossings.get(matched_ids[0], for_update=True)
         return _matched(ctx, uow, principal, event, base, lane, record)
@@ -79,6 +81,14 @@ def record(ctx: NodeContext, uow: UnitOfWork, principal: Principal, event: GateE
 def _matched(ctx: NodeContext, uow: UnitOfWork, principal: Principal, event: GateEventIn, base: dict, lane,  # noqa: ANN001
              record: CrossingRecord) -> tuple[int, dict]:
     crossing, now = record.crossing, ctx.clock.now()
+    if event.kind == "yard_entry":
+        decision, reason = yard.check_in(ctx, uow, record, now)
+        event_id = uow.gate_events.add(**base, crossing_id=crossing.id, decision=decision, reason=reason,
+                                       match="matched", candidates=[crossing.id])
+        uow.log_action(at=now, actor=principal.actor, action="gate.yard_entry", subject=str(event_id),
+                       data={"decision": decision, "crossing_id": crossing.id, "plate": event.plate})
+        return 201, {"id": event_id, "kind": event.kind, "decision": decision, "crossing_id": crossing.id,
+                     "reference": crossing.reference, "reason": reason, "status": crossing.status}
     vehicle = vehicle_facts(record)
     if event.kind == "weighbridge":
         weighed = event.gross_kg
@@ -91,9 +101,10 @@ def _matched(ctx: NodeContext, uow: UnitOfWork, principal: Principal, event: Gat
         decision = barrier.decide(crossing, lane, vehicle, weighed, ctx.node.country)
         for action, cause in decision.actions:
             crossing.apply(action, at=now, actor=principal.actor, cause=cause)
+        yard.reached_gate(uow, crossing.id, now)
     uow.crossings.save(record, at=now)
     if decision.actions or event.kind == "weighbridge":
-        partner.announce(ctx, uow, record, reason="gate")
+        changes.crossing_changed(ctx, uow, record, reason="gate")
     event_id = uow.gate_events.add(**base, crossing_id=crossing.id, decision=decision.decision,
                                    reason=decision.reason, match="matched", candidates=[crossing.id])
     uow.log_action(at=now, actor=principal.actor, action=f"gate.{event.kind}", subject=str(event_id),
@@ -145,7 +156,7 @@ def resolve(ctx: NodeContext, uow: UnitOfWork, principal: Principal, event_id: i
         record.crossing.apply(action, at=now, actor=principal.actor, cause=f"{cause} (read confirmed by {principal.actor})")
     uow.crossings.save(record, at=now)
     if decision.actions:
-        partner.announce(ctx, uow, record, reason="gate")
+        changes.crossing_changed(ctx, uow, record, reason="gate")
     uow.gate_events.resolve(event_id, review="resolved", crossing_id=record.crossing.id, by=principal.actor)
     uow.log_action(at=now, actor=principal.actor, action="gate.review", subject=str(event_id),
                    data={"crossing_id": record.crossing.id, "decision": decision.decision, "note": note})

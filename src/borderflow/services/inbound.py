@@ -16,7 +16,7 @@ from borderflow.domain import lifecycle
 from borderflow.domain.errors import Conflict, Problem, ValidationFailed
 from borderflow.domain.gates import Gate
 from borderflow.exchange import messages as m
-from borderflow.services import crossings, partner
+from borderflow.services import crossings, partner, yard
 from borderflow.services.context import NodeContext
 from borderflow.store import tables as t
 from borderflow.store.repositories import CrossingRecord
@@ -99,6 +99,7 @@ def crossing_status(ctx: NodeContext, uow: UnitOfWork, sender: str, p: m.Crossin
     except Conflict:  # our side has moved on already (the truck is here): keep the news only
         crossing.note("partner_status", at=now, actor=actor, cause=cause, partner_status=p.status)
     uow.crossings.save(record, at=now)
+    yard.on_change(ctx, uow, record)
 
 
 def clearance_result(ctx: NodeContext, uow: UnitOfWork, sender: str, p: m.ClearanceResult, message_id: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from borderflow.domain.errors import Forbidden
 from borderflow.domain.roles import Principal
-from borderflow.services import partner
+from borderflow.services import changes
 from borderflow.services.context import NodeContext
 from borderflow.services.crossings import load_visible
 from borderflow.services.views import crossing_full
@@ -19,7 +19,7 @@ def _guard(principal: Principal, permission: str, verb: str) -> None:
 def _finish(ctx: NodeContext, uow: UnitOfWork, record, principal: Principal, action: str, data: dict) -> tuple[int, dict]:  # noqa: ANN001
     now = ctx.clock.now()
     uow.crossings.save(record, at=now)
-    partner.announce(ctx, uow, record, reason=action)
+    changes.crossing_changed(ctx, uow, record, reason=action)
     uow.log_action(at=now, actor=principal.actor, action=f"crossing.{action}", subject=record.crossing.id, data=data)
     cid = record.crossing.id
     return 200, crossing_full(record, uow.crossings.events(cid), uow.inspections(cid))

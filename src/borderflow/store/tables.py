@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (JSON, BigInteger, Column, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Table,
-                        Text, TypeDecorator, UniqueConstraint)
+                        Text, TypeDecorator, UniqueConstraint, text)
 
 
 class UtcDateTime(TypeDecorator):
@@ -288,4 +288,107 @@ node_state = Table(
     "node_state", metadata,
     Column("key", String(64), primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+# --- slots, yard and call-forward ----------------------------------------------
+
+ACTIVE = text("status = 'active'")
+
+# A supervisor's change to a gate's capacity: a closure (trucks_per_hour NULL) or extra hours.
+capacity_overrides = Table(
+    "capacity_overrides", metadata,
+    Column("id", AUTO_ID, primary_key=True, autoincrement=True),
+    Column("gate", String(16), nullable=False),
+    Column("direction", String(8), nullable=False),  # inbound | outbound
+    Column("starts_at", UTC_TIME, nullable=False),
+    Column("ends_at", UTC_TIME, nullable=False),
+    Column("trucks_per_hour", Integer),
+    Column("reason", Text, nullable=False),
+    Column("created_by", String(160), nullable=False),
+    Column("created_at", UTC_TIME, nullable=False),
+    Column("withdrawn_at", UTC_TIME),
+    Index("ix_capacity_overrides_gate", "gate", "direction", "starts_at"),
+)
+
+# Booked count per one-hour slot: the conditional UPDATE on this row is the booking lock.
+slot_counts = Table(
+    "slot_counts", metadata,
+    Column("gate", String(16), primary_key=True),
+    Column("direction", String(8), primary_key=True),
+    Column("slot_start", UTC_TIME, primary_key=True),
+    Column("booked", Integer, nullable=False),
+)
+
+bookings = Table(
+    "bookings", metadata,
+    Column("id", ID, primary_key=True),
+    Column("crossing_id", ID, ForeignKey("crossings.id"), nullable=False),
+    Column("gate", String(16), nullable=False),
+    Column("direction", String(8), nullable=False),
+    Column("slot_start", UTC_TIME, nullable=False),
+    Column("plate_key", String(32), nullable=False),
+    Column("declarant_tax_id", String(32), nullable=False),
+    Column("status", String(12), nullable=False),  # active | cancelled | used | no_show
+    Column("reschedules", Integer, nullable=False),
+    Column("created_at", UTC_TIME, nullable=False),
+    Column("updated_at", UTC_TIME, nullable=False),
+    # One active booking per crossing and per vehicle, whatever the timing of two requests.
+    Index("uq_bookings_active_crossing", "crossing_id", unique=True, sqlite_where=ACTIVE, postgresql_where=ACTIVE),
+    Index("uq_bookings_active_plate", "plate_key", unique=True, sqlite_where=ACTIVE, postgresql_where=ACTIVE),
+    Index("ix_bookings_slot", "gate", "direction", "slot_start", "status"),
+    Index("ix_bookings_plate_status", "plate_key", "status", "updated_at"),
+)
+
+# Trucks in the waiting yard: checked in by a plate read at the yard entrance.
+yard = Table(
+    "yard", metadata,
+    Column("crossing_id", ID, ForeignKey("crossings.id"), primary_key=True),
+    Column("gate", String(16), nullable=False),
+    Column("direction", String(8), nullable=False),
+    Column("priority", String(12), nullable=False),  # perishable | trusted | ordinary
+    Column("state", String(8), nullable=False),  # waiting | called | served | left
+    Column("checked_in_at", UTC_TIME, nullable=False),
+    Column("queued_at", UTC_TIME, nullable=False),  # = check-in, or the moment a missed call sent it back
+    Column("booked_from", UTC_TIME),
+    Column("booked_until", UTC_TIME),
+    Column("called_at", UTC_TIME),
+    Column("call_deadline", UTC_TIME),
+    Column("lane", String(16)),
+    Column("bay", Integer),
+    Column("missed_calls", Integer, nullable=False),
+    Column("served_at", UTC_TIME),
+    Index("ix_yard_gate_state", "gate", "direction", "state", "queued_at"),
+    Index("ix_yard_called", "gate", "direction", "called_at"),
+)
+
+# Where the call-up pattern stands per gate and direction (and the step's lock row).
+call_state = Table(
+    "call_state", metadata,
+    Column("gate", String(16), primary_key=True),
+    Column("direction", String(8), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("last_run_at", UTC_TIME),
+)
+
+bay_assignments = Table(
+    "bay_assignments", metadata,
+    Column("id", AUTO_ID, primary_key=True, autoincrement=True),
+    Column("gate", String(16), nullable=False),
+    Column("bay", Integer, nullable=False),
+    Column("crossing_id", ID, ForeignKey("crossings.id"), nullable=False),
+    Column("assigned_at", UTC_TIME, nullable=False),
+    Column("released_at", UTC_TIME),
+    Index("ix_bay_assignments_open", "gate", "released_at", "bay"),
+)
+
+# What drivers were told (call-forward, hold, release), kept for the driver page and audits.
+notifications = Table(
+    "notifications", metadata,
+    Column("id", AUTO_ID, primary_key=True, autoincrement=True),
+    Column("crossing_id", ID, ForeignKey("crossings.id"), nullable=False),
+    Column("kind", String(16), nullable=False),  # called | held | released | requeued
+    Column("message", Text, nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("at", UTC_TIME, nullable=False),
+    Index("ix_notifications_crossing", "crossing_id", "id"),
 )

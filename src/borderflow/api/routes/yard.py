@@ -1,0 +1,154 @@
+"""Slots, bookings, the waiting yard, the driver's view and the public wait-time feed."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import Response
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from borderflow.api.deps import ContextDep, CurrentPrincipal, IdempotencyKey
+from borderflow.api.routes import ERRORS, answer
+from borderflow.domain.errors import Forbidden
+from borderflow.services import bookings, capacity, waits, yard
+from borderflow.services.idempotency import run_once
+
+router = APIRouter(responses={k: ERRORS[k] for k in (400, 401, 403, 413, 422)})
+public = APIRouter(tags=["public"], responses={422: ERRORS[422]})
+CrossingId = Annotated[str, Path(min_length=1, max_length=64)]
+GateCode = Annotated[str, Path(min_length=1, max_length=16)]
+Direction = Annotated[Literal["inbound", "outbound"], Query()]
+WITH_404_409 = {404: ERRORS[404], 409: ERRORS[409]}
+
+
+class BookingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    slot_start: AwareDatetime = Field(description="start of the hour to book, e.g. 2026-11-27T09:00:00+07:00")
+
+
+class OverrideIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    direction: Literal["inbound", "outbound"]
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    trucks_per_hour: int | None = Field(default=None, ge=0, le=10_000, description="null = closed")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+@router.get("/gates/{gate}/capacity", tags=["slots"])
+def gate_capacity(ctx: ContextDep, principal: CurrentPrincipal, gate: GateCode, direction: Direction,
+                  hours: Annotated[int, Query(ge=1, le=24 * 14)] = 24) -> list[dict]:
+    """Trucks per hour from now: own lanes and hours, overrides, and (outbound) the partner's cap."""
+    with ctx.uow(write=False) as uow:
+        return capacity.calendar(ctx, uow, principal, gate, direction, hours)
+
+
+@router.post("/gates/{gate}/capacity-overrides", tags=["slots"], status_code=201)
+def add_override(ctx: ContextDep, principal: CurrentPrincipal, gate: GateCode, body: OverrideIn,
+                 idempotency_key: IdempotencyKey = None):
+    """A closure (trucks_per_hour null) or a change of capacity for a period (supervisor)."""
+    status_code, view, replayed = run_once(ctx, principal, idempotency_key, {"gate": gate, **body.model_dump(mode="json")},
+                                           lambda uow: capacity.add_override(ctx, uow, principal, gate, body))
+    return answer(status_code, view, replayed)
+
+
+@router.delete("/capacity-overrides/{override_id}", tags=["slots"], responses={404: ERRORS[404]})
+def withdraw_override(ctx: ContextDep, principal: CurrentPrincipal,
+                      override_id: Annotated[int, Path(ge=1, le=2**62)]):
+    with ctx.uow() as uow:
+        status_code, view = capacity.withdraw_override(ctx, uow, principal, override_id)
+        uow.commit()
+    return answer(status_code, view)
+
+
+@router.get("/gates/{gate}/slots", tags=["slots"])
+def slots(ctx: ContextDep, principal: CurrentPrincipal, gate: GateCode, direction: Direction,
+          hours: Annotated[int, Query(ge=1, le=24 * 14)] = 24) -> list[dict]:
+    """Bookable hours from the next one: places, booked, free."""
+    with ctx.uow(write=False) as uow:
+        return bookings.slots(ctx, uow, principal, gate, direction, hours)
+
+
+@router.get("/crossings/{crossing_id}/booking", tags=["slots"], responses={404: ERRORS[404]})
+def get_booking(ctx: ContextDep, principal: CurrentPrincipal, crossing_id: CrossingId) -> dict:
+    with ctx.uow(write=False) as uow:
+        return bookings.get(ctx, uow, principal, crossing_id)
+
+
+@router.put("/crossings/{crossing_id}/booking", tags=["slots"], responses=WITH_404_409)
+def book(ctx: ContextDep, principal: CurrentPrincipal, crossing_id: CrossingId, body: BookingIn,
+         idempotency_key: IdempotencyKey = None):
+    """Book a slot, or move the booking to another hour (a reschedule; limited)."""
+    status_code, view, replayed = run_once(
+        ctx, principal, idempotency_key, {"id": crossing_id, "slot": body.slot_start.isoformat()},
+        lambda uow: bookings.book(ctx, uow, principal, crossing_id, body.slot_start))
+    return answer(status_code, view, replayed)
+
+
+@router.delete("/crossings/{crossing_id}/booking", tags=["slots"], responses=WITH_404_409)
+def cancel_booking(ctx: ContextDep, principal: CurrentPrincipal, crossing_id: CrossingId,
+                   idempotency_key: IdempotencyKey = None):
+    status_code, view, replayed = run_once(ctx, principal, idempotency_key, {"id": crossing_id, "cancel": True},
+                                           lambda uow: bookings.cancel(ctx, uow, principal, crossing_id))
+    return answer(status_code, view, replayed)
+
+
+@router.get("/yard", tags=["yard"])
+def yard_queue(ctx: ContextDep, principal: CurrentPrincipal, gate: Annotated[str, Query(max_length=16)],
+               direction: Direction) -> dict:
+    """The queue as the policy orders it now, and the trucks called to the lanes."""
+    with ctx.uow(write=False) as uow:
+        return yard.yard_view(ctx, uow, principal, gate, direction)
+
+
+@router.post("/yard/call-forward", tags=["yard"])
+def call_forward(ctx: ContextDep, principal: CurrentPrincipal, gate: Annotated[str, Query(max_length=16)],
+                 direction: Direction) -> dict:
+    """Run a call-forward step now (the node also runs one every few seconds)."""
+    if not principal.may("yard.call"):
+        raise Forbidden(f"role {principal.role} may not call trucks forward")
+    code = capacity.gate_or_problem(ctx, gate).code
+    with ctx.uow() as uow:
+        called = yard.call_forward(ctx, uow, code, direction)
+        uow.commit()
+    return {"gate": code, "direction": direction, "called": called}
+
+
+@public.get("/driver/{reference}")
+def driver(ctx: ContextDep, reference: Annotated[str, Path(min_length=3, max_length=16)],
+           plate: Annotated[str, Query(min_length=2, max_length=40)]) -> dict:
+    """For the driver's phone, no account: the crossing reference and the plate."""
+    with ctx.uow(write=False) as uow:
+        return yard.driver_view(ctx, uow, reference, plate)
+
+
+@public.get("/wait-times")
+def wait_times(ctx: ContextDep) -> list[dict]:
+    """Per gate and direction: trucks waiting, measured median waits, lanes open, status. No personal data."""
+    with ctx.uow(write=False) as uow:
+        return waits.current(ctx, uow)
+
+
+@public.get("/wait-times.csv", response_class=Response,
+            responses={200: {"content": {"text/csv": {}}, "description": "the same feed as CSV"}})
+def wait_times_csv(ctx: ContextDep) -> Response:
+    with ctx.uow(write=False) as uow:
+        rows = waits.current(ctx, uow)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=waits.CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8")
+
+
+@public.get("/wait-times/history")
+def wait_history(ctx: ContextDep, gate: Annotated[str, Query(max_length=16)], direction: Direction,
+                 hours: Annotated[int, Query(ge=1, le=24 * 7)] = 24) -> list[dict]:
+    """Median yard wait per hour, for the wait board's chart."""
+    code = capacity.gate_or_problem(ctx, gate).code
+    with ctx.uow(write=False) as uow:
+        return waits.history(ctx, uow, code, direction, hours)
+

@@ -1,0 +1,200 @@
+"""Slot bookings: one hour at the gate, never more bookings than the hour's bookable capacity.
+
+The slot's counter row is the lock: one conditional UPDATE (`booked < capacity`)
+either takes a place or finds none, on SQLite and on PostgreSQL alike. Rules
+against speculative booking: one active booking per crossing and per vehicle
+(unique partial indexes, so two requests at once cannot both win), a limit on
+reschedules, and a cooling-off ban for a vehicle after repeated no-shows.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from datetime import datetime
+
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+
+from borderflow.domain import lifecycle
+from borderflow.domain.barrier import lane_direction_for
+from borderflow.domain.errors import Conflict, Forbidden, NotFound, Problem, ValidationFailed
+from borderflow.domain.roles import Principal
+from borderflow.services import capacity
+from borderflow.services import crossings as crossing_service
+from borderflow.services.context import NodeContext
+from borderflow.services.views import iso
+from borderflow.store import tables as t
+from borderflow.store.unit_of_work import UnitOfWork
+
+BOOKABLE_STATUSES = frozenset({lifecycle.DECLARED, lifecycle.IN_TRANSIT})
+
+
+def bookable(ctx: NodeContext, hour: dict) -> int:
+    return math.floor(hour["capacity"] * capacity.rules(ctx).bookable_share)
+
+
+def slots(ctx: NodeContext, uow: UnitOfWork, principal: Principal, gate_code: str, direction: str,
+          count: int) -> list[dict]:
+    if not principal.may("slots.read"):
+        raise Forbidden(f"role {principal.role} may not read slots")
+    gate = capacity.gate_or_problem(ctx, gate_code)
+    direction = capacity.direction_or_problem(direction)
+    hours = capacity.hours(ctx, uow, gate, direction, ctx.clock.now() + capacity.HOUR, count)
+    s = t.slot_counts.c
+    booked = dict(uow.conn.execute(select(s.slot_start, s.booked).where(
+        s.gate == gate.code, s.direction == direction, s.slot_start >= hours[0]["start"])).all()) if hours else {}
+    answer = []
+    for hour in hours:
+        places, taken = bookable(ctx, hour), booked.get(hour["start"], 0)
+        answer.append({"start": iso(hour["start"]), "end": iso(hour["end"]), "capacity": places, "booked": taken,
+                       "free": max(0, places - taken)})
+    return answer
+
+
+def view(row) -> dict:  # noqa: ANN001
+    return {"id": row.id, "crossing_id": row.crossing_id, "gate": row.gate, "direction": row.direction,
+            "slot_start": iso(row.slot_start), "slot_end": iso(row.slot_start + capacity.HOUR),
+            "status": row.status, "reschedules": row.reschedules}
+
+
+def active(uow: UnitOfWork, crossing_id: str):  # noqa: ANN201
+    b = t.bookings.c
+    return uow.conn.execute(select(t.bookings).where(b.crossing_id == crossing_id, b.status == "active")).first()
+
+
+def get(ctx: NodeContext, uow: UnitOfWork, principal: Principal, crossing_id: str) -> dict:
+    crossing_service.load_visible(uow, principal, crossing_id)
+    row = active(uow, crossing_id)
+    if row is None:
+        raise NotFound(f"booking for crossing {crossing_id}")
+    return view(row)
+
+
+def _slot_problem(message: str, code: str) -> ValidationFailed:
+    return ValidationFailed([Problem("slot_start", message, code)])
+
+
+def book(ctx: NodeContext, uow: UnitOfWork, principal: Principal, crossing_id: str,
+         slot_start: datetime) -> tuple[int, dict]:
+    """Book, or move an existing booking (a reschedule) to another hour."""
+    if not principal.may("booking.manage"):
+        raise Forbidden(f"role {principal.role} may not book slots")
+    record = crossing_service.load_visible(uow, principal, crossing_id, for_update=True)
+    crossing, now, r = record.crossing, ctx.clock.now(), capacity.rules(ctx)
+    if crossing.status not in BOOKABLE_STATUSES:
+        raise Conflict(f"crossing {crossing.reference} is {crossing.status}; only a crossing that has not reached "
+                       "the gate can book a slot", current_status=crossing.status)
+    if slot_start != capacity.floor_hour(slot_start):
+        raise _slot_problem(f"{iso(slot_start)} is not the start of an hour; slots run from hh:00 to hh:00",
+                            "slot.not_hour")
+    if slot_start < capacity.floor_hour(now) + capacity.HOUR:
+        raise _slot_problem(f"{iso(slot_start)} has started or passed; book from the next hour on", "slot.past")
+    if slot_start > now + r.booking_horizon:
+        raise _slot_problem(f"{iso(slot_start)} is more than {r.booking_horizon.days} days ahead", "slot.too_far")
+    gate = ctx.node.gate(crossing.gate)
+    direction = lane_direction_for(crossing.direction)
+    plate_key = uow.conn.execute(select(t.crossings.c.plate_key).where(t.crossings.c.id == crossing_id)).scalar_one()
+    _check_ban(uow, plate_key, record.plate, now, r)
+    current = active(uow, crossing_id)
+    if current is not None:
+        if current.slot_start == slot_start:
+            return 200, view(current)
+        if current.reschedules >= r.max_reschedules:
+            raise Conflict(f"this booking was already moved {current.reschedules} times (the limit is "
+                           f"{r.max_reschedules}); cancel it and book again if the truck really cannot come",
+                           current_status="active")
+    hour = capacity.hours(ctx, uow, gate, direction, slot_start, 1)[0]
+    places = bookable(ctx, hour)
+    if places <= 0:
+        why = hour["override"] or ("the partner accepts no trucks then" if hour["partner_cap"] == 0
+                                   else "the gate is closed for goods then")
+        raise Conflict(f"no bookable places at {gate.name} {direction} {iso(slot_start)}: {why}",
+                       current_status="closed")
+    if not _take_place(uow, gate.code, direction, slot_start, places):
+        raise Conflict(f"the {iso(slot_start)} slot at {gate.name} ({direction}) is full: {places} of {places} "
+                       "places booked; choose another hour", current_status="full")
+    if current is not None:
+        _free_place(uow, current.gate, current.direction, current.slot_start)
+        uow.conn.execute(update(t.bookings).where(t.bookings.c.id == current.id).values(
+            slot_start=slot_start, reschedules=current.reschedules + 1, updated_at=now))
+        action, status_code, booking_id = "booking.reschedule", 200, current.id
+    else:
+        booking_id = str(uuid.uuid4())
+        try:
+            with uow.conn.begin_nested():
+                uow.conn.execute(insert(t.bookings).values(
+                    id=booking_id, crossing_id=crossing_id, gate=gate.code, direction=direction,
+                    slot_start=slot_start, plate_key=plate_key, declarant_tax_id=crossing.declarant_tax_id,
+                    status="active", reschedules=0, created_at=now, updated_at=now))
+        except IntegrityError:
+            raise Conflict(f"vehicle {record.plate} already has an active booking; one booking per vehicle",
+                           current_status="booked") from None
+        action, status_code = "booking.create", 201
+    uow.log_action(at=now, actor=principal.actor, action=action, subject=crossing_id,
+                   data={"slot_start": iso(slot_start), "gate": gate.code, "direction": direction})
+    return status_code, view(uow.conn.execute(select(t.bookings).where(t.bookings.c.id == booking_id)).one())
+
+
+def cancel(ctx: NodeContext, uow: UnitOfWork, principal: Principal, crossing_id: str) -> tuple[int, dict]:
+    if not principal.may("booking.manage"):
+        raise Forbidden(f"role {principal.role} may not cancel bookings")
+    crossing_service.load_visible(uow, principal, crossing_id, for_update=True)
+    current = active(uow, crossing_id)
+    if current is None:
+        raise NotFound(f"active booking for crossing {crossing_id}")
+    now = ctx.clock.now()
+    release(uow, current, "cancelled", now)
+    uow.log_action(at=now, actor=principal.actor, action="booking.cancel", subject=crossing_id,
+                   data={"slot_start": iso(current.slot_start)})
+    return 200, {**view(current), "status": "cancelled"}
+
+
+def release(uow: UnitOfWork, booking, status: str, now: datetime) -> None:  # noqa: ANN001
+    """End a booking (cancelled, used or no_show); a slot still ahead gets its place back."""
+    uow.conn.execute(update(t.bookings).where(t.bookings.c.id == booking.id).values(status=status, updated_at=now))
+    if status in ("cancelled", "no_show") or booking.slot_start > now:
+        _free_place(uow, booking.gate, booking.direction, booking.slot_start)
+
+
+def _check_ban(uow: UnitOfWork, plate_key: str, plate: str, now: datetime, r: capacity.YardRules) -> None:
+    b = t.bookings.c
+    recent = uow.conn.execute(select(func.count(), func.max(b.updated_at)).where(
+        b.plate_key == plate_key, b.status == "no_show", b.updated_at >= now - r.no_show_window)).one()
+    if recent[0] >= r.no_show_limit and recent[1] + r.no_show_ban > now:
+        until = recent[1] + r.no_show_ban
+        raise Conflict(f"vehicle {plate} missed {recent[0]} booked slots in the last {r.no_show_window.days} days; "
+                       f"it may book again from {iso(until)} (it can still queue in the yard without a booking)",
+                       current_status="banned")
+
+
+def _take_place(uow: UnitOfWork, gate: str, direction: str, slot_start: datetime, places: int) -> bool:
+    s = t.slot_counts
+    dialect_insert = pg_insert if uow.conn.dialect.name == "postgresql" else sqlite_insert
+    uow.conn.execute(dialect_insert(s).values(gate=gate, direction=direction, slot_start=slot_start, booked=0)
+                     .on_conflict_do_nothing(index_elements=[s.c.gate, s.c.direction, s.c.slot_start]))
+    taken = uow.conn.execute(update(s).where(
+        and_(s.c.gate == gate, s.c.direction == direction, s.c.slot_start == slot_start, s.c.booked < places))
+        .values(booked=s.c.booked + 1).returning(s.c.booked)).first()
+    return taken is not None
+
+
+def _free_place(uow: UnitOfWork, gate: str, direction: str, slot_start: datetime) -> None:
+    s = t.slot_counts.c
+    uow.conn.execute(update(t.slot_counts).where(s.gate == gate, s.direction == direction,
+                                                 s.slot_start == slot_start, s.booked > 0)
+                     .values(booked=s.booked - 1))
+
+
+def no_shows(uow: UnitOfWork, gate: str, direction: str, now: datetime, r: capacity.YardRules) -> int:
+    """Bookings whose hour (plus the late tolerance) passed without the truck in the yard."""
+    b, y = t.bookings.c, t.yard.c
+    missed = uow.conn.execute(select(t.bookings).where(
+        b.gate == gate, b.direction == direction, b.status == "active",
+        b.slot_start < now - capacity.HOUR - r.late,
+        ~select(y.crossing_id).where(y.crossing_id == b.crossing_id).exists())).all()
+    for booking in missed:
+        release(uow, booking, "no_show", now)
+    return len(missed)
