@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -151,3 +151,58 @@ def test_capacity_notices_incidents_and_hazards_are_shared_and_listed(pair):
         incidents = eventually(lambda: client.get("/api/v1/exchange/reports",
                                                   params={"kind": "incident_report"}).json(), what="the incident")
     assert incidents[0]["summary"] == "Truck broke down in the outbound lane" and incidents[0]["partner"] == "VN-BORDER"
+
+
+@pytest.fixture
+def quiet_pair(tmp_path):
+    """A pair whose yards are called forward only when the test says so."""
+    vn, cn = prepare(tmp_path)
+    for side in (vn, cn):
+        side.extra_env["BORDERFLOW_CALL_FORWARD_SECONDS"] = "3600"
+    yield vn.start(), cn.start()
+    vn.stop(), cn.stop()
+
+
+def test_the_partner_lowering_its_capacity_slows_our_call_forward_within_one_message(quiet_pair):
+    vn, cn = quiet_pair
+    now = datetime.now(UTC)
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    with vn.client("supervisor") as client:
+        assert client.post("/api/v1/gates/HUUNGHI/capacity-overrides", json={
+            "direction": "outbound", "starts_at": (now - timedelta(hours=1)).isoformat(),
+            "ends_at": (now + timedelta(hours=3)).isoformat(), "trucks_per_hour": 20,
+            "reason": "test: the gate is open"}).status_code == 201
+    trucks = []
+    with vn.client("declarant", DECLARANT) as declarant, vn.client("device") as device:
+        for _ in range(10):
+            body = green_cargo(gate="HUUNGHI")
+            body["expected_arrival"] = (now + timedelta(days=1)).astimezone(timezone(timedelta(hours=7))).replace(
+                hour=10, minute=0, second=0, microsecond=0).isoformat()
+            trucks.append(declarant.post("/api/v1/crossings", json=body).json())
+            entry = device.post("/api/v1/gate-events", json={"gate": "HUUNGHI", "lane": "YARD", "kind": "yard_entry",
+                                                             "plate": trucks[-1]["plate"], "confidence": 0.9})
+            assert entry.json()["decision"] == "open", entry.text
+
+    def call() -> list[dict]:
+        with vn.client("gate_operator") as operator:
+            return operator.post("/api/v1/yard/call-forward",
+                                 params={"gate": "HUUNGHI", "direction": "outbound"}).json()["called"]
+
+    first = call()
+    assert len(first) == 6  # three outbound lanes, two trucks on their way to each
+    with vn.client("device") as device:
+        for truck in first:  # they pass: the lanes are free again
+            device.post("/api/v1/gate-events", json={"gate": "HUUNGHI", "lane": truck["lane"], "kind": "plate_read",
+                                                     "plate": next(t["plate"] for t in trucks
+                                                                   if t["id"] == truck["crossing_id"]),
+                                                     "confidence": 0.95})
+    with cn.client("supervisor") as client:
+        assert client.post("/api/v1/exchange/capacity-notices", json={
+            "gate": "YOUYIGUAN", "hours": [{"start": (hour + timedelta(hours=h)).isoformat(), "trucks": 7}
+                                           for h in range(3)]}).status_code == 201
+    with vn.client("supervisor") as client:
+        eventually(lambda: client.get("/api/v1/exchange/capacity").json(), what="CN's capacity notice on VN")
+        calendar = client.get("/api/v1/gates/HUUNGHI/capacity", params={"direction": "outbound", "hours": 1}).json()
+    assert calendar[0]["own"] == 20 and calendar[0]["partner_cap"] == 7 and calendar[0]["capacity"] == 7
+    assert len(call()) == 1  # 7 accepted this hour by CN, 6 already sent
+    assert call() == []
