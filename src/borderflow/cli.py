@@ -24,6 +24,14 @@ app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
 app.add_typer(exchange_app, name="exchange")
+
+
+def _simulate_command() -> None:
+    from borderflow.sim.command import simulate
+    app.command("simulate", help="Run a scenario of the digital twin and compare queue policies.")(simulate)
+
+
+_simulate_command()
 err = Console(stderr=True)
 
 NodeOption = Annotated[str, typer.Option("--node", help="vn, cn (the shipped reference nodes) or a node file path")]

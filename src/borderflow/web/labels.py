@@ -1,0 +1,65 @@
+"""Words for the codes the API uses (status, risk lane, role …), marked for the catalogues.
+
+`N_` only marks a string for extraction; templates translate it when shown, so the
+same code reads "held" in English, "Bị giữ lại" in Vietnamese and "已扣留" in Chinese.
+"""
+
+from __future__ import annotations
+
+
+def N_(text: str) -> str:  # noqa: N802 - the conventional name extractors look for
+    return text
+
+
+STATUS = {
+    "declared": N_("Declared"), "in_transit": N_("In transit"), "arrived": N_("At the gate"),
+    "inspecting": N_("Being inspected"), "held": N_("Held"), "released": N_("Released"),
+    "exited": N_("Crossed"), "cancelled": N_("Cancelled"), "refused": N_("Refused"),
+}
+# The risk lane's colour name and what it means, so colour is never the only carrier.
+RISK_LANE = {"green": N_("Green"), "blue": N_("Blue"), "yellow": N_("Yellow"), "red": N_("Red")}
+RISK_MEANING = {"green": N_("release"), "blue": N_("release, audit later"), "yellow": N_("document check"),
+                "red": N_("physical inspection")}
+DIRECTION = {"export": N_("Export"), "import": N_("Import")}
+LANE_DIRECTION = {"outbound": N_("outbound"), "inbound": N_("inbound")}
+ROLE = {
+    "declarant": N_("Declarant"), "customs": N_("Customs"), "border_guard": N_("Border guard"),
+    "quarantine": N_("Quarantine"), "gate_operator": N_("Gate operator"), "supervisor": N_("Supervisor"),
+}
+INSPECTION = {"document": N_("Document check"), "physical": N_("Physical inspection")}
+RESULT = {"passed": N_("Passed"), "failed": N_("Failed")}
+MATCH = {"none": N_("No declaration matches"), "ambiguous": N_("Several declarations match"),
+         "low_confidence": N_("Camera unsure")}
+PRIORITY = {"perishable": N_("Perishable"), "trusted": N_("Trusted trader"), "ordinary": N_("Normal")}
+GATE_STATUS = {"open": N_("Open"), "closed": N_("Closed"), "delay": N_("Delays")}
+DOCUMENT = {"phytosanitary": N_("Phytosanitary certificate"), "form_e": N_("Form E (ACFTA origin)"),
+            "invoice": N_("Commercial invoice"), "packing_list": N_("Packing list"),
+            "health_certificate": N_("Health certificate"), "other": N_("Other document")}
+ACTION = {  # events in a crossing's history
+    "declare": N_("Declared"), "amend": N_("Amended"), "depart_partner": N_("Left the partner side"),
+    "arrive": N_("Arrived at the gate"), "start_inspection": N_("Inspection started"),
+    "pass_inspection": N_("Inspection passed"), "fail_inspection": N_("Inspection failed"), "hold": N_("Held"),
+    "release": N_("Released"), "exit": N_("Crossed the barrier"), "cancel": N_("Cancelled"),
+    "refuse": N_("Refused"), "yard_check_in": N_("Checked in at the yard"),
+    "partner_amendment": N_("Amended by the partner side"), "partner_status": N_("News from the partner side"),
+    "partner_clearance": N_("Partner side's clearance result"),
+}
+DECISION = {"open": N_("Open"), "hold": N_("Hold")}
+FLASH = {  # what the last action did, shown on the next page
+    "inspect": N_("Inspection recorded"), "hold": N_("Held"), "release": N_("Released"), "refuse": N_("Refused"),
+    "review_resolved": N_("Plate read confirmed"), "review_dismissed": N_("Plate read dismissed"),
+    "declare": N_("Declaration accepted"), "amend": N_("Amendment accepted"), "cancel": N_("Crossing cancelled"),
+    "call_forward": N_("Trucks called forward"), "book": N_("Slot booked"), "unbook": N_("Booking cancelled"),
+    "unavailable": N_("Not available on this node yet"),
+}
+TABLES = {"status": STATUS, "risk_lane": RISK_LANE, "risk_meaning": RISK_MEANING, "direction": DIRECTION,
+          "lane_direction": LANE_DIRECTION, "role": ROLE, "inspection": INSPECTION, "result": RESULT,
+          "match": MATCH, "priority": PRIORITY, "gate_status": GATE_STATUS, "document": DOCUMENT,
+          "action": ACTION, "decision": DECISION, "flash": FLASH}
+
+
+def label(table: str, code: str | None) -> str:
+    """The English word for `code`, to be translated by the caller; unknown codes pass through."""
+    if code is None:
+        return ""
+    return TABLES[table].get(code, code)

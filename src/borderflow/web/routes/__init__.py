@@ -1,0 +1,1 @@
+"""The screens' routes: each reads a form, calls one use case, and renders or redirects."""

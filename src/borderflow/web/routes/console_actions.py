@@ -1,0 +1,118 @@
+"""What officers do from the console: inspect, hold, release, refuse, resolve plate reads.
+
+Each form carries a CSRF token and an idempotency key, so a double click or a resent
+form takes effect once, exactly as a retried API call does.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from borderflow.domain.barrier import lane_direction_for
+from borderflow.domain.errors import DomainError, Forbidden, NotFound, Problem, ValidationFailed
+from borderflow.services import gate, officers
+from borderflow.services.idempotency import run_once
+from borderflow.web import forms, optional, sessions
+from borderflow.web.pages import redirect, render, require, web
+from borderflow.web.refusals import describe
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+ACTIONS = ("inspect", "hold", "release", "refuse")
+
+
+def back(request: Request, form: dict[str, str], fallback: str) -> str:
+    target = form.get("next", "")
+    return target if target.startswith("/console") and "//" not in target else fallback
+
+
+@router.post("/crossings/{crossing_id}/{action}")
+async def act(request: Request, crossing_id: str, action: str) -> Response:
+    who = require(request, "officer")
+    form = await forms.read(request)
+    if not sessions.csrf_ok(request, form) or action not in ACTIONS:
+        return render(request, "expired.html", status=403)
+    ctx, session = web(request).ctx, sessions.of(request)
+    text = form.get("reason" if action in ("hold", "refuse") else "note", "").strip()[:500]
+    kind, result = form.get("kind", ""), form.get("result", "")
+    work = {
+        "inspect": lambda uow: officers.inspect(ctx, uow, who, crossing_id, kind=kind, result=result,
+                                                notes=form.get("notes", "")[:2000]),
+        "hold": lambda uow: officers.hold(ctx, uow, who, crossing_id, text),
+        "release": lambda uow: officers.release(ctx, uow, who, crossing_id, text),
+        "refuse": lambda uow: officers.refuse(ctx, uow, who, crossing_id, text),
+    }[action]
+    try:
+        if action in ("hold", "refuse") and not text:
+            raise ValidationFailed([_reason_needed()])
+        if action == "inspect" and (kind not in ("document", "physical") or result not in ("passed", "failed")):
+            raise ValidationFailed([_inspection_needed()])
+        _, view, _ = run_once(ctx, who, form.get("token") or None, {"id": crossing_id, action: dict(form)}, work)
+        session.say("ok", what=action, ref=view["reference"], status=view["status"])
+    except DomainError as exc:
+        session.say("error", describe(exc))
+    return redirect(request, back(request, form, f"/console/crossings/{crossing_id}"))
+
+
+@router.post("/yard/call-forward")
+async def call_forward(request: Request) -> Response:
+    """Run a call-forward step now (the node also runs one every few seconds)."""
+    who = require(request, "officer")
+    form = await forms.read(request)
+    if not sessions.csrf_ok(request, form):
+        return render(request, "expired.html", status=403)
+    ctx, session = web(request).ctx, sessions.of(request)
+    gate_code, direction = form.get("gate", "").upper(), form.get("direction", "export")
+    step = optional.use_case("yard", "call_forward")
+    target = f"/console?gate={quote(gate_code)}&direction={quote(direction)}"
+    if step is None or ctx.node.gate(gate_code) is None or direction not in ("export", "import"):
+        session.say("error", what="unavailable")
+        return redirect(request, target)
+    try:
+        if not who.may("yard.call"):
+            raise Forbidden(f"role {who.role} may not call trucks forward")
+        with ctx.uow() as uow:
+            called = step(ctx, uow, gate_code, lane_direction_for(direction))
+            uow.commit()
+        session.say("ok", str(len(called)), what="call_forward")
+    except DomainError as exc:
+        session.say("error", describe(exc))
+    return redirect(request, target)
+
+
+@router.post("/reviews/{event_id}")
+async def resolve(request: Request, event_id: int) -> Response:
+    who = require(request, "officer")
+    form = await forms.read(request)
+    if not sessions.csrf_ok(request, form):
+        return render(request, "expired.html", status=403)
+    ctx, session = web(request).ctx, sessions.of(request)
+    dismiss = form.get("dismiss") == "1"
+    chosen = form.get("crossing_id", "").strip() or None
+    typed = form.get("reference", "").strip().upper()
+    try:
+        if not dismiss and chosen is None and typed:
+            with ctx.uow(write=False) as uow:
+                record = uow.crossings.by_reference(typed)
+            if record is None:
+                raise NotFound(f"crossing {typed}")
+            chosen = record.crossing.id
+        _, view, _ = run_once(ctx, who, form.get("token") or None, {"review": event_id, **form},
+                              lambda uow: gate.resolve(ctx, uow, who, event_id, crossing_id=None if dismiss else chosen,
+                                                       dismiss=dismiss, note=form.get("note", "")[:500]))
+        session.say("ok", view.get("reason") or "", what="review_" + view["review"], ref=f"#{event_id}",
+                    status=view.get("status") or "")
+    except DomainError as exc:
+        session.say("error", describe(exc))
+    return redirect(request, back(request, form, "/console"))
+
+
+def _reason_needed() -> Problem:
+    return Problem("reason", "give a reason: it is shown to the driver and kept in the history", "missing")
+
+
+def _inspection_needed() -> Problem:
+    return Problem("kind", "choose the kind of check (document or physical) and its result (passed or failed)",
+                   "missing")

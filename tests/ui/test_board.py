@@ -1,0 +1,50 @@
+"""The public wait board on a wall screen: per gate and direction, waiting trucks, measured
+waits and a 24-hour chart drawn on the server; no account needed."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from tests.support.declarations import green_cargo
+from tests.ui.browser import DECLARANT_TAX_ID, UI, WALL, open_gate_now, plate_read, shoot
+
+pytestmark = UI
+WAITED_S = 25 * 60
+
+
+def check_in(node) -> dict:
+    with node.client("declarant", DECLARANT_TAX_ID) as declarant:
+        truck = declarant.post("/api/v1/crossings", json=green_cargo()).json()
+    assert plate_read(node, truck["plate"], lane="YARD-IN", kind="yard_entry")["decision"] == "open"
+    return truck
+
+
+def test_the_wait_board_shows_measured_waits_with_their_chart(ui_node, open_page):
+    open_gate_now(ui_node)
+    for _ in range(3):
+        check_in(ui_node)
+    ui_node.clock.offset += WAITED_S  # the node's clock only moves forward: later tests see a later time
+    with ui_node.client("gate_operator") as operator:
+        called = operator.post("/api/v1/yard/call-forward", params={"gate": "KIMTHANH", "direction": "outbound"})
+    assert called.status_code == 200 and called.json()["called"], called.text
+    check_in(ui_node)  # one more truck, still waiting
+
+    page = open_page(viewport=WALL)
+    page.goto(ui_node.url + "/board?gate=KIMTHANH&lang=vi")
+    cards = page.locator("article.gate-card")
+    expect(cards).to_have_count(2)
+    export = cards.filter(has_text="Xuất khẩu")
+    numbers = export.locator(".numbers dd")
+    assert int(numbers.nth(0).inner_text()) >= 1
+    expect(numbers.nth(2)).to_contain_text("phút")  # the median wait of the trucks called this hour
+    chart = export.locator("svg.chart")
+    expect(chart).to_have_attribute("role", "img")
+    expect(chart.locator("title").first).to_contain_text("24 giờ")
+    expect(chart.locator("rect.bar").first).to_be_visible()
+    expect(export.locator(".gate-status .badge")).to_have_text("Mở")  # a word, not a colour alone
+    expect(page.locator("header .main-nav")).to_have_count(0)  # a public screen: no account menu
+    shoot(page, "board", full_page=False)
+
+    page.goto(ui_node.url + "/board?lang=zh")
+    expect(page.locator("article.gate-card").first).to_be_visible()
+    expect(page.locator("h1")).to_contain_text("口岸等候时间")
