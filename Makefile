@@ -20,6 +20,7 @@ run: $(STAMP)
 
 ## The whole test suite: unit, property, API (SQLite and PostgreSQL), crash and schema tests.
 test: $(STAMP)
+	bash tests/ui/install_browser.sh
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 ## Without the slow process-level tests.

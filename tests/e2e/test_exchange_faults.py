@@ -66,6 +66,7 @@ def _run_traffic(vn: Side, cn: Side, proxy: FaultyProxy) -> None:
                 assert client.post(f"/api/v1/crossings/{crossing['id']}/amendments",
                                    json={"goods": goods}).status_code == 201
                 assert plate_read(vn, "HUUNGHI", "OUT-1", crossing["plate"])["status"] == "exited"
+    eventually(lambda: proxy.done["outage"] > 0, what="a delivery attempt during the outage")
     proxy.faults.outage = False
     eventually(lambda: drained(vn), timeout=90, what="VN's outbox to drain")
 
