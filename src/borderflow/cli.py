@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -204,3 +205,30 @@ def exchange_status(node: NodeOption = "vn") -> None:
                       str(r["oldest_undelivered_age_s"] or "-"), str(r["delivered"]),
                       str(r["received"]["applied"]), r["last_error"] or "")
     Console().print(table)
+
+
+@app.command()
+def demo(duration: Annotated[float | None, typer.Option(help="stop after this many seconds (default: run until Ctrl-C)")] = None,
+         headless: Annotated[bool, typer.Option(help="no live line; end with one summary line")] = False,
+         speed: Annotated[float, typer.Option(help="simulated hours per real minute")] = 1.0,
+         scale: Annotated[float, typer.Option(help="share of the normal day's trucks to drive", min=0.001, max=1)] = 0.1,
+         data_dir: Annotated[Path, typer.Option(help="where both nodes keep their data")] = Path("demo-data"),
+         port: Annotated[int, typer.Option(help="VN node port; the CN node takes the next one")] = 8001,
+         seed: Annotated[int, typer.Option(help="random seed of the simulated trucks")] = 1,
+         fresh: Annotated[bool, typer.Option(help="start from empty databases")] = True) -> None:
+    """Start the VN and CN nodes and drive simulated trucks through both, live, over the real API."""
+    from borderflow.demo import run
+
+    def say(text: str, live: bool = False) -> None:
+        if not headless:
+            err.print(text, end="\r" if live else "\n")
+
+    try:
+        summary = run(data_dir=data_dir, base_port=port, speed=speed, scale=scale, duration=duration,
+                      headless=headless, seed=seed, fresh=fresh, say=say)
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    except RuntimeError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    sys.stdout.write(summary + "\n")

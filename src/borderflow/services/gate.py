@@ -149,6 +149,13 @@ def resolve(ctx: NodeContext, uow: UnitOfWork, principal: Principal, event_id: i
     if record is None or record.crossing.gate != stored["gate"]:
         raise ValidationFailed([Problem("crossing_id", f"no crossing {crossing_id} at gate {stored['gate']}",
                                         "crossing.unknown")])
+    if stored["kind"] == "yard_entry":  # the yard camera misread: check the confirmed truck in
+        verdict, reason = yard.check_in(ctx, uow, record, now)
+        uow.gate_events.resolve(event_id, review="resolved", crossing_id=record.crossing.id, by=principal.actor)
+        uow.log_action(at=now, actor=principal.actor, action="gate.review", subject=str(event_id),
+                       data={"crossing_id": record.crossing.id, "decision": verdict, "note": note})
+        return 200, {"id": event_id, "review": "resolved", "crossing_id": record.crossing.id,
+                     "decision": verdict, "reason": reason, "status": record.crossing.status}
     lane = ctx.node.gate(stored["gate"]).lane(stored["lane"])
     decision = barrier.decide(record.crossing, lane, vehicle_facts(record),
                               uow.gate_events.latest_weight(record.crossing.id), ctx.node.country)
