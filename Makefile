@@ -14,6 +14,10 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+## The main job: both reference nodes (SQLite) driven live by simulated trucks; URLs are printed.
+demo: $(STAMP)
+	$(BIN)/borderflow demo
+
 ## Start the Vietnamese reference node on SQLite (http://127.0.0.1:8001/docs).
 run: $(STAMP)
 	$(BIN)/borderflow serve --node vn
@@ -31,6 +35,9 @@ bench: $(STAMP)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/plate_reads.py
+	$(BIN)/python bench/exchange.py --postgres
+	$(BIN)/python bench/yard.py --postgres
+	$(BIN)/python bench/simulate.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
