@@ -18,6 +18,7 @@ from tests.support.databases import fresh_pg_database
 from tests.support.declarations import green_cargo
 from tests.support.faulty_proxy import FaultyProxy
 from tests.support.pair import Side, prepare
+from tests.support.processes import cli
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("exchange")]
 
@@ -175,3 +176,21 @@ def test_a_key_rotation_loses_no_message(running_pair):
     received = {m["stream"]: m["envelope"]["key_id"] for m in inbox(cn) if m["type"] == "pre_arrival_notice"}
     assert {received[c["id"]] for c in first} == {old_key}
     assert {received[c["id"]] for c in second} == {_vn_key(vn).key_id} != {old_key}
+
+
+def test_a_replay_sends_everything_again_and_the_partner_drops_what_it_has(running_pair):
+    vn, cn = running_pair
+    with vn.client("declarant", DECLARANT) as client:
+        declared = [client.post("/api/v1/crossings", json=green_cargo(gate="HUUNGHI")).json() for _ in range(3)]
+    eventually(lambda: drained(vn), what="first delivery")
+    since = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    replayed = cli(vn.env, "exchange", "replay", "--since", since, "--node", str(vn.node_file))
+    assert "3 message(s) for CN-BORDER queued again" in replayed.stderr
+    eventually(lambda: {m["receipt"]["status"] for m in outbox(vn)} == {"duplicate"}, what="the replay's receipts")
+    assert len(inbox(cn, sender="VN-BORDER")) == 3  # nothing applied twice
+    with cn.client("supervisor") as client:
+        assert len(client.get("/api/v1/crossings", params={"gate": "YOUYIGUAN"}).json()) == len(declared)
+    status = cli(vn.env, "exchange", "status", "--node", str(vn.node_file))
+    assert "CN-BORDER" in status.stdout
+    bad = cli(vn.env, "exchange", "replay", "--since", "yesterday", check=False)
+    assert bad.returncode == 2 and "not an ISO 8601 time" in bad.stderr
