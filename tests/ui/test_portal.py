@@ -8,7 +8,6 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from borderflow.web import optional
 from tests.support.declarations import declaration
 from tests.ui.browser import DECLARANT_TAX_ID, UI, fill_declaration, shoot, sign_in
 
@@ -50,18 +49,15 @@ def test_declare_with_a_mistake_fix_it_book_and_amend(ui_node, open_page):
     expect(page.locator(".reasons-box")).to_contain_text("durian")
 
     slots = page.locator("section[aria-labelledby=h-slot]")
-    if optional.use_case("bookings", "book") is None:
-        expect(slots).to_contain_text("Not available on this node yet")
-    else:
-        open_hours = slots.locator("input[name=slot_start]:not([disabled])")
-        open_hours.first.check()
-        slots.get_by_role("button", name="Book this slot").click()
-        expect(page.locator(".flash-ok")).to_contain_text("Slot booked")
-        expect(slots.locator(".booking")).to_be_visible()
-        open_hours.nth(1).check()
-        slots.get_by_role("button", name="Reschedule").click()
-        expect(page.locator(".flash-ok")).to_contain_text("Slot booked")
-        expect(slots.locator(".booking")).to_contain_text("rescheduled 1×")
+    open_hours = slots.locator("input[name=slot_start]:not([disabled])")
+    open_hours.first.check()
+    slots.get_by_role("button", name="Book this slot").click()
+    expect(page.locator(".flash-ok")).to_contain_text("Slot booked")
+    expect(slots.locator(".booking")).to_be_visible()
+    open_hours.nth(1).check()
+    slots.get_by_role("button", name="Reschedule").click()
+    expect(page.locator(".flash-ok")).to_contain_text("Slot booked")
+    expect(slots.locator(".booking")).to_contain_text("rescheduled 1×")
     shoot(page, "portal-crossing")
 
     page.get_by_role("link", name="Amend the declaration").click()
@@ -82,13 +78,12 @@ def test_a_declarant_cancels_the_booking_then_the_crossing(ui_node, open_page):
     sign_in(page, ui_node, "declarant", DECLARANT_TAX_ID)
     page.goto(ui_node.url + f"/portal/crossings/{truck['id']}?lang=zh")
     slots = page.locator("section[aria-labelledby=h-slot]")
-    if optional.use_case("bookings", "book") is not None:
-        slots.locator("input[name=slot_start]:not([disabled])").first.check()
-        slots.get_by_role("button", name="预约该时段").click()
-        expect(page.locator(".flash-ok")).to_contain_text("时段已预约")
-        slots.get_by_role("button", name="取消预约").click()
-        expect(page.locator(".flash-ok")).to_contain_text("预约已取消")
-        expect(slots.locator(".booking")).to_have_count(0)
+    slots.locator("input[name=slot_start]:not([disabled])").first.check()
+    slots.get_by_role("button", name="预约该时段").click()
+    expect(page.locator(".flash-ok")).to_contain_text("时段已预约")
+    slots.get_by_role("button", name="取消预约").click()
+    expect(page.locator(".flash-ok")).to_contain_text("预约已取消")
+    expect(slots.locator(".booking")).to_have_count(0)
     page.get_by_label("原因（选填）").fill("truck broke down")
     page.get_by_role("button", name="取消本次过境").click()
     expect(page.locator(".flash-ok")).to_contain_text("过境已取消")

@@ -1,6 +1,6 @@
 """What the officer console shows, gathered through the same use cases the API calls.
 
-Each panel is a plain dict (or UNAVAILABLE when the node lacks that use case); the
+Each panel is a plain dict (or UNAVAILABLE when its use case refuses the officer); the
 templates only format. Which panels an officer sees, and in which order, follows the
 role: a gate operator starts with the yard, customs with holds and crossings.
 """
@@ -16,7 +16,7 @@ from borderflow.domain import lifecycle
 from borderflow.domain.barrier import lane_direction_for
 from borderflow.domain.errors import DomainError
 from borderflow.domain.roles import Principal
-from borderflow.services import crossings, exchange_ops, gate
+from borderflow.services import bookings, capacity, crossings, exchange_ops, gate, yard
 from borderflow.services.context import NodeContext
 from borderflow.store import tables as t
 from borderflow.web import optional
@@ -44,7 +44,7 @@ def gather(ctx: NodeContext, principal: Principal, gate_code: str, direction: st
     lanes_way = lane_direction_for(direction)  # the yard and slots speak of outbound/inbound lanes
     out: dict = {}
     if "yard" in wanted or "lanes" in wanted:
-        out["yard"] = _safe(lambda: optional.read(ctx, "yard", "yard_view", principal, gate_code, lanes_way))
+        out["yard"] = _safe(lambda: optional.read(ctx, yard.yard_view, principal, gate_code, lanes_way))
     with ctx.uow(write=False) as uow:
         if "crossings" in wanted or "holds" in wanted:
             active = [c for c in crossings.search(uow, principal, status=None, gate=gate_code, plate=None,
@@ -69,8 +69,8 @@ def gather(ctx: NodeContext, principal: Principal, gate_code: str, direction: st
 
 def hours(ctx: NodeContext, principal: Principal, gate_code: str, lanes_way: str) -> list[dict]:
     """The next hours: own capacity, the partner's cap, overrides and closures, and bookings."""
-    calendar = _safe(lambda: optional.read(ctx, "capacity", "calendar", principal, gate_code, lanes_way, HOURS))
-    slots = _safe(lambda: optional.read(ctx, "bookings", "slots", principal, gate_code, lanes_way, HOURS))
+    calendar = _safe(lambda: optional.read(ctx, capacity.calendar, principal, gate_code, lanes_way, HOURS))
+    slots = _safe(lambda: optional.read(ctx, bookings.slots, principal, gate_code, lanes_way, HOURS))
     if not calendar:
         return optional.UNAVAILABLE
     booked = {s["start"]: s for s in slots or []}

@@ -13,9 +13,9 @@ from fastapi.responses import Response
 
 from borderflow.domain.barrier import lane_direction_for
 from borderflow.domain.errors import DomainError, Forbidden, NotFound, Problem, ValidationFailed
-from borderflow.services import gate, officers
+from borderflow.services import gate, officers, yard
 from borderflow.services.idempotency import run_once
-from borderflow.web import forms, optional, sessions
+from borderflow.web import forms, sessions
 from borderflow.web.pages import redirect, render, require, web
 from borderflow.web.refusals import describe
 
@@ -65,16 +65,15 @@ async def call_forward(request: Request) -> Response:
         return render(request, "expired.html", status=403)
     ctx, session = web(request).ctx, sessions.of(request)
     gate_code, direction = form.get("gate", "").upper(), form.get("direction", "export")
-    step = optional.use_case("yard", "call_forward")
     target = f"/console?gate={quote(gate_code)}&direction={quote(direction)}"
-    if step is None or ctx.node.gate(gate_code) is None or direction not in ("export", "import"):
+    if ctx.node.gate(gate_code) is None or direction not in ("export", "import"):
         session.say("error", what="unavailable")
         return redirect(request, target)
     try:
         if not who.may("yard.call"):
             raise Forbidden(f"role {who.role} may not call trucks forward")
         with ctx.uow() as uow:
-            called = step(ctx, uow, gate_code, lane_direction_for(direction))
+            called = yard.call_forward(ctx, uow, gate_code, lane_direction_for(direction))
             uow.commit()
         session.say("ok", str(len(called)), what="call_forward")
     except DomainError as exc:

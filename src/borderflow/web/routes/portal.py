@@ -12,7 +12,7 @@ from borderflow import schemas
 from borderflow.domain.barrier import lane_direction_for
 from borderflow.domain.errors import DomainError, NotFound, ValidationFailed
 from borderflow.domain.roles import Principal
-from borderflow.services import crossings
+from borderflow.services import bookings, crossings
 from borderflow.services.idempotency import run_once
 from borderflow.web import forms, i18n, labels, optional, sessions
 from borderflow.web.pages import redirect, render, require, web
@@ -95,11 +95,11 @@ def crossing(request: Request, crossing_id: str) -> Response:
         return render(request, "not_found.html", status=404)
     way = lane_direction_for(view["direction"])  # slots are per lane direction (outbound/inbound)
     try:
-        slots = optional.read(ctx, "bookings", "slots", who, view["gate"], way, SLOT_HOURS)
+        slots = optional.read(ctx, bookings.slots, who, view["gate"], way, SLOT_HOURS)
     except DomainError:
         slots = optional.UNAVAILABLE
     try:
-        booking = optional.read(ctx, "bookings", "get", who, crossing_id) or None
+        booking = optional.read(ctx, bookings.get, who, crossing_id) or None
     except NotFound:
         booking = None
     available = slots is not optional.UNAVAILABLE

@@ -11,9 +11,9 @@ from fastapi.responses import JSONResponse, Response
 from borderflow import schemas
 from borderflow.domain.errors import DomainError, Problem, ValidationFailed
 from borderflow.domain.validation import validate_declaration
-from borderflow.services import crossings
+from borderflow.services import bookings, crossings
 from borderflow.services.idempotency import run_once
-from borderflow.web import forms, optional, sessions
+from borderflow.web import forms, sessions
 from borderflow.web.pages import redirect, render, require, web
 from borderflow.web.refusals import describe
 from borderflow.web.routes.portal import document_of, visible
@@ -70,18 +70,14 @@ async def book(request: Request, crossing_id: str) -> Response:
         return render(request, "expired.html", status=403)
     ctx, session = web(request).ctx, sessions.of(request)
     unbook = form.get("cancel") == "1"
-    use_case = optional.use_case("bookings", "cancel" if unbook else "book")
-    if use_case is None:
-        session.say("error", what="unavailable")
-        return redirect(request, f"/portal/crossings/{crossing_id}")
     try:
         if unbook:
-            work, body = (lambda uow: use_case(ctx, uow, who, crossing_id)), {"unbook": crossing_id}
+            work, body = (lambda uow: bookings.cancel(ctx, uow, who, crossing_id)), {"unbook": crossing_id}
         else:
             start = _slot_start(form.get("slot_start", ""))
-            work, body = (lambda uow: use_case(ctx, uow, who, crossing_id, start)), {"book": crossing_id,
-                                                                                    "slot_start": start.isoformat()}
-        run_once(ctx, who, form.get("token") or None, body, lambda uow: (200, optional.answer_of(work(uow)) or {}))
+            work, body = (lambda uow: bookings.book(ctx, uow, who, crossing_id, start)), {
+                "book": crossing_id, "slot_start": start.isoformat()}
+        run_once(ctx, who, form.get("token") or None, body, work)
         session.say("ok", what="unbook" if unbook else "book", ref=form.get("reference", "")[:16])
     except DomainError as exc:
         session.say("error", describe(exc))

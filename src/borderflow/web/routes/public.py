@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from borderflow.domain.errors import DomainError, NotFound
+from borderflow.services import waits, yard
 from borderflow.web import chart, optional
 from borderflow.web.pages import finish, fragment, render, web
 
@@ -17,11 +18,9 @@ WAY = {"outbound": "export", "inbound": "import"}  # lane direction -> crossing 
 
 def _driver_status(request: Request, reference: str, plate: str) -> dict | None:
     try:
-        view = optional.read(web(request).ctx, "yard", "driver_view", reference, plate)
+        view = optional.read(web(request).ctx, yard.driver_view, reference, plate)
     except NotFound:
         return None
-    if view is optional.UNAVAILABLE:
-        return {"unavailable": True}
     return {**view, "direction": WAY.get(view.get("direction"), view.get("direction"))}
 
 
@@ -41,7 +40,7 @@ def _board(request: Request) -> dict:
     ctx = web(request).ctx
     only = request.query_params.get("gate", "").upper()
     try:
-        current = optional.read(ctx, "waits", "current")
+        current = optional.read(ctx, waits.current)
     except DomainError:
         current = optional.UNAVAILABLE
     if current is optional.UNAVAILABLE:
@@ -50,7 +49,7 @@ def _board(request: Request) -> dict:
     rows = [dict(r) for r in current if not only or r["gate"] == only]
     for row in rows:
         try:
-            history = optional.read(ctx, "waits", "history", row["gate"], row["direction"], 24)
+            history = optional.read(ctx, waits.history, row["gate"], row["direction"], 24)
         except DomainError:
             history = optional.UNAVAILABLE
         row["chart"] = chart.hourly(list(history)) if history is not optional.UNAVAILABLE else None
