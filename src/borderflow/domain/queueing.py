@@ -94,26 +94,37 @@ def _take(calls: Iterator[tuple[Waiting, CallUpState]], n: int,
     return picked, state
 
 
+class _CallSequence:
+    """pick and order from one call sequence, so that pick(n) == order()[:n] by construction."""
+
+    __slots__ = ()
+
+    def _calls(self, waiting: Sequence[Waiting], now: datetime,
+               state: CallUpState) -> Iterator[tuple[Waiting, CallUpState]]:
+        raise NotImplementedError
+
+    def pick(self, waiting: Sequence[Waiting], now: datetime, n: int,
+             state: CallUpState) -> tuple[list[Waiting], CallUpState]:
+        return _take(self._calls(waiting, now, state), n, state)
+
+    def order(self, waiting: Sequence[Waiting], now: datetime, state: CallUpState) -> list[Waiting]:
+        return [truck for truck, _ in self._calls(waiting, now, state)]
+
+
 @dataclass(frozen=True, slots=True)
-class Fifo:
+class Fifo(_CallSequence):
     """First come, first served: the baseline every other policy is measured against."""
 
     name: str = field(default="fifo", init=False)
 
-    def pick(self, waiting: Sequence[Waiting], now: datetime, n: int,
-             state: CallUpState) -> tuple[list[Waiting], CallUpState]:
-        return _take(self._calls(waiting, state), n, state)
-
-    def order(self, waiting: Sequence[Waiting], now: datetime, state: CallUpState) -> list[Waiting]:
-        return [truck for truck, _ in self._calls(waiting, state)]
-
-    def _calls(self, waiting: Sequence[Waiting], state: CallUpState) -> Iterator[tuple[Waiting, CallUpState]]:
+    def _calls(self, waiting: Sequence[Waiting], now: datetime,
+               state: CallUpState) -> Iterator[tuple[Waiting, CallUpState]]:
         for truck in sorted(waiting, key=_fifo_key):
             yield truck, state
 
 
 @dataclass(frozen=True, slots=True)
-class BookedFirst:
+class BookedFirst(_CallSequence):
     """Trucks on time for their booking go first, so booking is worth doing (GoSwift).
 
     The tolerances absorb normal lateness on mountain roads; a truck far outside its
@@ -135,13 +146,6 @@ class BookedFirst:
             return False
         return truck.booked_from - self.early <= now < truck.booked_until + self.late
 
-    def pick(self, waiting: Sequence[Waiting], now: datetime, n: int,
-             state: CallUpState) -> tuple[list[Waiting], CallUpState]:
-        return _take(self._calls(waiting, now, state), n, state)
-
-    def order(self, waiting: Sequence[Waiting], now: datetime, state: CallUpState) -> list[Waiting]:
-        return [truck for truck, _ in self._calls(waiting, now, state)]
-
     def _calls(self, waiting: Sequence[Waiting], now: datetime,
                state: CallUpState) -> Iterator[tuple[Waiting, CallUpState]]:
         _aware(now, "now")
@@ -154,7 +158,7 @@ class BookedFirst:
 
 
 @dataclass(frozen=True, slots=True)
-class PriorityPattern:
+class PriorityPattern(_CallSequence):
     """Priority classes called in a fixed ratio, with aging so that nobody starves.
 
     A strict priority would let a durian peak hold ordinary trucks for days; a
@@ -177,13 +181,6 @@ class PriorityPattern:
                              f"expected {', '.join(PRIORITIES)}")
         if self.max_wait <= timedelta(0):
             raise ValueError("max_wait must be positive")
-
-    def pick(self, waiting: Sequence[Waiting], now: datetime, n: int,
-             state: CallUpState) -> tuple[list[Waiting], CallUpState]:
-        return _take(self._calls(waiting, now, state), n, state)
-
-    def order(self, waiting: Sequence[Waiting], now: datetime, state: CallUpState) -> list[Waiting]:
-        return [truck for truck, _ in self._calls(waiting, now, state)]
 
     def _calls(self, waiting: Sequence[Waiting], now: datetime,
                state: CallUpState) -> Iterator[tuple[Waiting, CallUpState]]:
