@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from datetime import time
 from importlib.resources import files
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from borderflow.domain.gates import Gate, Lane, Node
 from borderflow.reference import codes
+from borderflow.reference.toml_reader import FileError, TomlReader, child, kind
 
 SHIPPED_NODES = ("vn", "cn")
 DEFAULT_PORT = 8000
@@ -34,18 +35,13 @@ _NODE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _UNLOCODE = re.compile(r"[A-Z]{2}[A-Z2-9]{3}")
 _LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 _HHMM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _GATE_KEYS = ("country", "names", "province", "partner_gate", "timezone", "goods_hours", "lanes",
               "yard_capacity", "daily_capacity")
 _GATE_OPTIONAL = ("unlocode", "inspection_bays", "plate_prefixes")
 
 
-class NodeFileError(ValueError):
+class NodeFileError(FileError):
     """A gates or node file is unusable; says which file, which key and what is expected."""
-
-    def __init__(self, source: str, key: str, problem: str) -> None:
-        self.source, self.key, self.problem = source, key, problem
-        super().__init__(f"{source}: {key}: {problem}" if key else f"{source}: {problem}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,52 +110,10 @@ def _shipped_node(name: str) -> NodeFile:
 # ------------------------------------------------------------------ typed access
 
 
-def _child(key: str, name: str) -> str:
-    name = name if _BARE_KEY.fullmatch(name) else f'"{name}"'
-    return f"{key}.{name}" if key else name
+class _Reader(TomlReader):
+    """Typed access to one gates or node file's values; every failure names the key path."""
 
-
-class _Reader:
-    """Typed access to one file's values; every failure names the key path."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def fail(self, key: str, problem: str) -> NoReturn:
-        raise NodeFileError(self.source, key, problem)
-
-    def keys(self, table: dict, key: str, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> None:
-        for name in required:
-            if name not in table:
-                self.fail(_child(key, name), "missing")
-        for name in table:
-            if name not in required and name not in optional:
-                known = ", ".join(sorted(required + optional))
-                self.fail(_child(key, name), f"unknown key; expected one of {known}")
-
-    def table(self, value: Any, key: str) -> dict:
-        if not isinstance(value, dict):
-            self.fail(key, f"expected a table, got {_kind(value)}")
-        return value
-
-    def array(self, value: Any, key: str, *, non_empty: bool = True) -> list:
-        if not isinstance(value, list):
-            self.fail(key, f"expected an array, got {_kind(value)}")
-        if non_empty and not value:
-            self.fail(key, "expected at least one entry")
-        return value
-
-    def text(self, value: Any, key: str, pattern: re.Pattern | None = None, expected: str = "") -> str:
-        if not isinstance(value, str) or not value.strip():
-            self.fail(key, f"expected a non-empty string, got {_kind(value)}")
-        if pattern is not None and not pattern.fullmatch(value):
-            self.fail(key, f"expected {expected}, got {value!r}")
-        return value
-
-    def integer(self, value: Any, key: str, low: int, high: int) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            self.fail(key, f"expected a whole number from {low} to {high}, got {value!r}")
-        return value
+    error = NodeFileError
 
     def hhmm(self, value: Any, key: str) -> time:
         if isinstance(value, time) and value.tzinfo is None:
@@ -170,10 +124,6 @@ class _Reader:
         return time(int(match[1]), int(match[2]))
 
 
-def _kind(value: Any) -> str:
-    return {dict: "a table", list: "an array", str: "a string", bool: "a boolean"}.get(type(value), repr(value))
-
-
 # ------------------------------------------------------------------ gates
 
 
@@ -181,7 +131,7 @@ def _gates(r: _Reader, tables: dict, base: dict[str, dict]) -> dict[str, Gate]:
     """Parse [gates.CODE] tables; a code already in `base` takes its keys from there first."""
     gates = {}
     for code, raw in tables.items():
-        key = _child("gates", code)
+        key = child("gates", code)
         r.text(code, key, _GATE_CODE, "a gate code of capital letters, digits and _ (e.g. KIMTHANH)")
         gates[code] = _gate(r, code, {**base.get(code, {}), **r.table(raw, key)}, key)
     return gates
@@ -189,7 +139,7 @@ def _gates(r: _Reader, tables: dict, base: dict[str, dict]) -> dict[str, Gate]:
 
 def _gate(r: _Reader, code: str, t: dict, key: str) -> Gate:
     r.keys(t, key, _GATE_KEYS, _GATE_OPTIONAL)
-    k = functools.partial(_child, key)
+    k = functools.partial(child, key)
     country = _country(r, t["country"], k("country"))
     unlocode = t.get("unlocode")
     if unlocode is not None:
@@ -236,8 +186,8 @@ def _names(r: _Reader, value: Any, key: str) -> dict[str, str]:
     if not names:
         r.fail(key, "expected at least one name, e.g. { vi = …, zh = …, en = … }")
     for language, name in names.items():
-        r.text(language, _child(key, language), _LANGUAGE, "a language code such as vi, zh or en")
-        r.text(name, _child(key, language))
+        r.text(language, child(key, language), _LANGUAGE, "a language code such as vi, zh or en")
+        r.text(name, child(key, language))
     return dict(names)
 
 
@@ -263,7 +213,7 @@ def _lanes(r: _Reader, value: Any, key: str) -> tuple[Lane, ...]:
 def _check_pairs(r: _Reader, gates: dict[str, Gate], codes_: tuple[str, ...]) -> None:
     """Each listed gate faces a known gate of another country that faces it back."""
     for code in codes_:
-        gate, key = gates[code], f"{_child('gates', code)}.partner_gate"
+        gate, key = gates[code], f"{child('gates', code)}.partner_gate"
         partner = gates.get(gate.partner_gate)
         if partner is None:
             r.fail(key, f"unknown gate {gate.partner_gate!r}; expected one of {', '.join(sorted(gates))}")
@@ -317,7 +267,7 @@ def _node_file(r: _Reader, data: dict, base_dir: Path | None) -> NodeFile:
 def _partners(r: _Reader, value: Any, node_id: str, base_dir: Path | None) -> dict[str, dict]:
     partners = {}
     for partner_id, raw in r.table(value, "partners").items():
-        key = _child("partners", partner_id)
+        key = child("partners", partner_id)
         r.text(partner_id, key, _NODE_ID, "a node id of letters, digits, '.', '_' or '-'")
         if partner_id == node_id:
             r.fail(key, "a node cannot be its own partner")
@@ -329,7 +279,7 @@ def _partners(r: _Reader, value: Any, node_id: str, base_dir: Path | None) -> di
             r.fail(f"{key}.url", f"expected an http(s) URL such as http://127.0.0.1:8002, got {url!r}")
         keys = r.table(t.get("public_keys", {}), f"{key}.public_keys")
         for key_id, public_key in keys.items():
-            r.text(public_key, _child(f"{key}.public_keys", key_id))
+            r.text(public_key, child(f"{key}.public_keys", key_id))
         key_file = t.get("api_key_file")
         if key_file is not None:
             key_file = Path(r.text(key_file, f"{key}.api_key_file")).expanduser()

@@ -10,20 +10,20 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import math
 import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from borderflow.domain.capacity import Override
 from borderflow.domain.gates import Gate, Lane
 from borderflow.domain.queueing import POLICIES, PRIORITIES, QueuePolicy, policy_from_name
 from borderflow.reference.region import load_gates
+from borderflow.reference.toml_reader import FileError, TomlReader
 from borderflow.sim.commodities import CATALOG, Commodity
 from borderflow.sim.distributions import Distribution, DistributionError, parse_distribution
 
@@ -46,12 +46,8 @@ BUILTIN_POLICIES = {
 _NAME = re.compile(r"[a-z0-9][a-z0-9_\-]{0,63}")
 
 
-class ScenarioError(ValueError):
+class ScenarioError(FileError):
     """A scenario file that cannot be simulated; names the file, the key and what is expected."""
-
-    def __init__(self, source: str, key: str, problem: str) -> None:
-        self.source, self.key, self.problem = source, key, problem
-        super().__init__(f"{source}: {key}: {problem}" if key else f"{source}: {problem}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -457,60 +453,13 @@ def _policy(r: _Reader, name: str, t: dict, at: str) -> PolicySpec:
 # ------------------------------------------------------------------ typed access
 
 
-class _Reader:
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def fail(self, key: str, problem: str) -> NoReturn:
-        raise ScenarioError(self.source, key, problem)
-
-    def keys(self, table: dict, key: str, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> None:
-        for name in required:
-            if name not in table:
-                self.fail(f"{key}.{name}" if key else name, "missing")
-        for name in table:
-            if name not in required and name not in optional:
-                known = ", ".join(sorted(set(required + optional)))
-                self.fail(f"{key}.{name}" if key else name, f"unknown key; expected one of {known}")
-
-    def table(self, value: Any, key: str) -> dict:
-        if not isinstance(value, dict):
-            self.fail(key, f"expected a table, got {_kind(value)}")
-        return value
-
-    def array(self, value: Any, key: str, *, non_empty: bool = True) -> list:
-        if not isinstance(value, list):
-            self.fail(key, f"expected an array, got {_kind(value)}")
-        if non_empty and not value:
-            self.fail(key, "expected at least one entry")
-        return value
-
-    def text(self, value: Any, key: str, pattern: re.Pattern | None = None, expected: str = "") -> str:
-        if not isinstance(value, str) or not value.strip():
-            self.fail(key, f"expected a non-empty string, got {_kind(value)}")
-        if pattern is not None and not pattern.fullmatch(value):
-            self.fail(key, f"expected {expected}, got {value!r}")
-        return value
-
-    def integer(self, value: Any, key: str, low: int, high: int) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            self.fail(key, f"expected a whole number from {low} to {high}, got {value!r}")
-        return value
-
-    def number(self, value: Any, key: str, low: float, high: float) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-                or not low <= value <= high:
-            self.fail(key, f"expected a number from {low:g} to {high:g}, got {value!r}")
-        return float(value)
+class _Reader(TomlReader):
+    error = ScenarioError
 
     def moment(self, value: Any, key: str) -> datetime:
         if not isinstance(value, datetime) or value.tzinfo is None:
             self.fail(key, f"expected a date-time with its UTC offset, e.g. 2026-06-15T08:00:00+08:00, got {value!r}")
         return value
-
-
-def _kind(value: Any) -> str:
-    return {dict: "a table", list: "an array", str: "a string", bool: "a boolean"}.get(type(value), repr(value))
 
 
 def local_hour_profile(flow: FlowSpec, start: datetime, hours: int) -> list[float]:
