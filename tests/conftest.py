@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.databases import fresh_pg_database
-from tests.support.nodes import start_node
+from tests.support.nodes import running_on
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 DECLARANT_TAX_ID = "5300123456"
@@ -15,16 +14,8 @@ OTHER_TAX_ID = "0100109106"
 @pytest.fixture(scope="session", params=BACKENDS)
 def node(request, tmp_path_factory):
     """One running VN node per backend, shared by the API tests (they use fresh plates)."""
-    data_dir = tmp_path_factory.mktemp(f"node-{request.param}")
-    if request.param == "sqlite":
-        running = start_node(data_dir, f"sqlite:///{data_dir / 'node.sqlite'}")
+    with running_on(request.param, tmp_path_factory.mktemp(f"node-{request.param}")) as running:
         yield running
-        running.stop()
-        return
-    with fresh_pg_database() as url:
-        running = start_node(data_dir, url)
-        yield running
-        running.stop()
 
 
 @pytest.fixture(scope="session")

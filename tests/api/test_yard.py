@@ -14,25 +14,16 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.conftest import BACKENDS, DECLARANT_TAX_ID
-from tests.support.databases import fresh_pg_database
 from tests.support.declarations import declaration, green_cargo
-from tests.support.nodes import start_node
+from tests.support.nodes import running_on
 
 GATE = "TANTHANH"  # its own gate, so the counts below are this module's alone
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def yard_node(request, tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("yard")
-    if request.param == "sqlite":
-        running = start_node(data_dir, f"sqlite:///{data_dir / 'yard.sqlite'}")
+    with running_on(request.param, tmp_path_factory.mktemp("yard")) as running:
         yield running
-        running.stop()
-        return
-    with fresh_pg_database() as url:
-        running = start_node(data_dir, url)
-        yield running
-        running.stop()
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from contextlib import contextmanager
 import threading
 import time
 from dataclasses import dataclass, field
@@ -83,3 +84,22 @@ def start_node(data_dir: Path, db_url: str, node: str = "vn", **settings) -> Run
             raise RuntimeError("test node did not start")
         time.sleep(0.02)
     return RunningNode(f"http://127.0.0.1:{port}", ctx, clock, server, thread)
+
+
+@contextmanager
+def running_on(backend: str, data_dir: Path):
+    """A node on a fresh SQLite file or a fresh PostgreSQL database, stopped afterwards."""
+    from tests.support.databases import fresh_pg_database
+    if backend == "sqlite":
+        running = start_node(data_dir, f"sqlite:///{data_dir / 'node.sqlite'}")
+        try:
+            yield running
+        finally:
+            running.stop()
+        return
+    with fresh_pg_database() as url:
+        running = start_node(data_dir, url)
+        try:
+            yield running
+        finally:
+            running.stop()
