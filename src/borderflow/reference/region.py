@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from borderflow.domain.gates import Gate, Lane, Node
 from borderflow.reference import codes
-from borderflow.reference.toml_reader import FileError, TomlReader, child, kind
+from borderflow.reference.toml_reader import FileError, TomlReader, child
 
 SHIPPED_NODES = ("vn", "cn")
 DEFAULT_PORT = 8000

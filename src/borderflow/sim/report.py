@@ -188,7 +188,7 @@ def _flows_table(exp: Experiment) -> str:
 
 def _assumptions(exp: Experiment) -> str:
     sc = exp.scenario
-    items = [f"<li>Service times: " + "; ".join(f"{k} {html.escape(d.describe())}" for k, d in sc.service.items())
+    items = ["<li>Service times: " + "; ".join(f"{k} {html.escape(d.describe())}" for k, d in sc.service.items())
              + "</li>"]
     for flow in sc.flows:
         out_lanes = sum(1 for lane in flow.gate.lanes if lane.direction == "outbound" and lane.kind == "goods")

@@ -25,7 +25,7 @@ STATIC = Path(__file__).with_name("static")
 
 def mount(app: FastAPI, ctx: NodeContext) -> None:
     """Add the web screens to `app`."""
-    from borderflow.web.pages import LoginRequired, Web, WrongRole, home_for, redirect, render
+    from borderflow.web.pages import FormExpired, LoginRequired, Web, WrongRole, home_for, redirect, render
     from borderflow.web.routes import auth, console, console_actions, portal, portal_actions, public
 
     app.state.web = Web(ctx)
@@ -37,6 +37,10 @@ def mount(app: FastAPI, ctx: NodeContext) -> None:
     async def _sign_in(request: Request, _: LoginRequired) -> Response:
         wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return redirect(request, "/login?next=" + quote(wanted, safe=""))
+
+    @app.exception_handler(FormExpired)
+    async def _expired(request: Request, _: FormExpired) -> Response:
+        return render(request, "expired.html", status=403)
 
     @app.exception_handler(WrongRole)
     async def _elsewhere(request: Request, exc: WrongRole) -> Response:

@@ -14,7 +14,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from borderflow.domain.roles import OFFICERS, Principal
 from borderflow.reference.region import load_gates
 from borderflow.services.context import NodeContext
-from borderflow.web import i18n, labels, sessions
+from borderflow.web import forms, i18n, labels, sessions
 
 TEMPLATES = Path(__file__).with_name("templates")
 SECURITY_HEADERS = {
@@ -27,6 +27,10 @@ SECURITY_HEADERS = {
 
 class LoginRequired(Exception):
     """Raised by screens that need a signed-in principal; answered with a redirect to /login."""
+
+
+class FormExpired(Exception):
+    """A form posted without this session's CSRF token (forged, or from a page of an old session)."""
 
 
 class WrongRole(Exception):
@@ -84,6 +88,15 @@ def require(request: Request, kind: str) -> Principal:
     if (kind == "officer") != (who.role in OFFICERS) or (kind == "declarant" and who.role != "declarant"):
         raise WrongRole(who)
     return who
+
+
+async def posted_form(request: Request, kind: str) -> tuple[Principal, dict[str, str]]:
+    """The signed-in officer or declarant and the form they posted, once its CSRF token checks out."""
+    who = require(request, kind)
+    form = await forms.read(request)
+    if not sessions.csrf_ok(request, form):
+        raise FormExpired()
+    return who, form
 
 
 def home_for(who: Principal | None) -> str:

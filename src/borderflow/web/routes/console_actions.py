@@ -15,8 +15,8 @@ from borderflow.domain.barrier import lane_direction_for
 from borderflow.domain.errors import DomainError, Forbidden, NotFound, Problem, ValidationFailed
 from borderflow.services import gate, officers, yard
 from borderflow.services.idempotency import run_once
-from borderflow.web import forms, sessions
-from borderflow.web.pages import redirect, render, require, web
+from borderflow.web import sessions
+from borderflow.web.pages import posted_form, redirect, render, web
 from borderflow.web.refusals import describe
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -30,9 +30,8 @@ def back(request: Request, form: dict[str, str], fallback: str) -> str:
 
 @router.post("/crossings/{crossing_id}/{action}")
 async def act(request: Request, crossing_id: str, action: str) -> Response:
-    who = require(request, "officer")
-    form = await forms.read(request)
-    if not sessions.csrf_ok(request, form) or action not in ACTIONS:
+    who, form = await posted_form(request, "officer")
+    if action not in ACTIONS:
         return render(request, "expired.html", status=403)
     ctx, session = web(request).ctx, sessions.of(request)
     text = form.get("reason" if action in ("hold", "refuse") else "note", "").strip()[:500]
@@ -59,10 +58,7 @@ async def act(request: Request, crossing_id: str, action: str) -> Response:
 @router.post("/yard/call-forward")
 async def call_forward(request: Request) -> Response:
     """Run a call-forward step now (the node also runs one every few seconds)."""
-    who = require(request, "officer")
-    form = await forms.read(request)
-    if not sessions.csrf_ok(request, form):
-        return render(request, "expired.html", status=403)
+    who, form = await posted_form(request, "officer")
     ctx, session = web(request).ctx, sessions.of(request)
     gate_code, direction = form.get("gate", "").upper(), form.get("direction", "export")
     target = f"/console?gate={quote(gate_code)}&direction={quote(direction)}"
@@ -83,10 +79,7 @@ async def call_forward(request: Request) -> Response:
 
 @router.post("/reviews/{event_id}")
 async def resolve(request: Request, event_id: int) -> Response:
-    who = require(request, "officer")
-    form = await forms.read(request)
-    if not sessions.csrf_ok(request, form):
-        return render(request, "expired.html", status=403)
+    who, form = await posted_form(request, "officer")
     ctx, session = web(request).ctx, sessions.of(request)
     dismiss = form.get("dismiss") == "1"
     chosen = form.get("crossing_id", "").strip() or None

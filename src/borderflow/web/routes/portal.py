@@ -15,7 +15,7 @@ from borderflow.domain.roles import Principal
 from borderflow.services import bookings, crossings
 from borderflow.services.idempotency import run_once
 from borderflow.web import forms, i18n, labels, optional, sessions
-from borderflow.web.pages import redirect, render, require, web
+from borderflow.web.pages import posted_form, redirect, render, require, web
 from borderflow.web.refusals import describe
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
@@ -62,10 +62,7 @@ def document_of(request: Request, form: dict[str, str], *, amending: bool,
 
 @router.post("/declare")
 async def declare(request: Request) -> Response:
-    who = require(request, "declarant")
-    form = await forms.read(request)
-    if not sessions.csrf_ok(request, form):
-        return render(request, "expired.html", status=403)
+    who, form = await posted_form(request, "declarant")
     ctx = web(request).ctx
     doc, moved = document_of(request, form, amending=False)
     try:
@@ -134,10 +131,7 @@ def amend_form(request: Request, crossing_id: str) -> Response:
 
 @router.post("/crossings/{crossing_id}/amend")
 async def amend(request: Request, crossing_id: str) -> Response:
-    who = require(request, "declarant")
-    form = await forms.read(request)
-    if not sessions.csrf_ok(request, form):
-        return render(request, "expired.html", status=403)
+    who, form = await posted_form(request, "declarant")
     ctx = web(request).ctx
     try:
         view = visible(request, who, crossing_id)

@@ -14,7 +14,7 @@ from borderflow.domain.validation import validate_declaration
 from borderflow.services import bookings, crossings
 from borderflow.services.idempotency import run_once
 from borderflow.web import forms, sessions
-from borderflow.web.pages import redirect, render, require, web
+from borderflow.web.pages import posted_form, redirect, require, web
 from borderflow.web.refusals import describe
 from borderflow.web.routes.portal import document_of, visible
 
@@ -46,10 +46,7 @@ async def check(request: Request) -> Response:
 
 @router.post("/crossings/{crossing_id}/cancel")
 async def cancel(request: Request, crossing_id: str) -> Response:
-    who = require(request, "declarant")
-    form = await forms.read(request)
-    if not sessions.csrf_ok(request, form):
-        return render(request, "expired.html", status=403)
+    who, form = await posted_form(request, "declarant")
     ctx, session = web(request).ctx, sessions.of(request)
     note = form.get("note", "").strip()[:500]
     try:
@@ -64,10 +61,7 @@ async def cancel(request: Request, crossing_id: str) -> Response:
 @router.post("/crossings/{crossing_id}/booking")
 async def book(request: Request, crossing_id: str) -> Response:
     """Book a slot, or move the booking to another (a reschedule, counted by the booking rules)."""
-    who = require(request, "declarant")
-    form = await forms.read(request)
-    if not sessions.csrf_ok(request, form):
-        return render(request, "expired.html", status=403)
+    who, form = await posted_form(request, "declarant")
     ctx, session = web(request).ctx, sessions.of(request)
     unbook = form.get("cancel") == "1"
     try:
