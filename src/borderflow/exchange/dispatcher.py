@@ -45,6 +45,7 @@ class Dispatcher(threading.Thread):
         self.wake = threading.Event()
         self.stopping = threading.Event()
         self.failures = 0
+        self.held_until: datetime | None = None
 
     # -- loop ------------------------------------------------------------------
 
@@ -178,7 +179,10 @@ class Dispatcher(threading.Thread):
             uow.conn.execute(insert(t.partner_links).values(partner=self.partner.id, **values))
 
     def _hold_lease(self) -> bool:
+        """Take or renew the lease; renewed only once a third of it has run, not on every round."""
         now = self.ctx.clock.now()
+        if self.held_until is not None and now < self.held_until - LEASE * 2 / 3:
+            return True
         p = t.partner_links.c
         with self.ctx.uow() as uow:
             taken = uow.conn.execute(update(t.partner_links).where(
@@ -191,6 +195,7 @@ class Dispatcher(threading.Thread):
                                                                 lease_until=now + LEASE))
                 taken = 1
             uow.commit()
+        self.held_until = now + LEASE if taken else None
         return bool(taken)
 
     def _release_lease(self) -> None:
