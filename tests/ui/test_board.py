@@ -21,8 +21,7 @@ def check_in(node) -> dict:
 
 def test_the_wait_board_shows_measured_waits_with_their_chart(ui_node, open_page):
     open_gate_now(ui_node)
-    for _ in range(3):
-        check_in(ui_node)
+    plates = {truck["id"]: truck["plate"] for truck in (check_in(ui_node) for _ in range(3))}
     ui_node.clock.offset += WAITED_S  # the node's clock only moves forward: later tests see a later time
     with ui_node.client("gate_operator") as operator:
         called = operator.post("/api/v1/yard/call-forward", params={"gate": "KIMTHANH", "direction": "outbound"})
@@ -48,3 +47,5 @@ def test_the_wait_board_shows_measured_waits_with_their_chart(ui_node, open_page
     page.goto(ui_node.url + "/board?lang=zh")
     expect(page.locator("article.gate-card").first).to_be_visible()
     expect(page.locator("h1")).to_contain_text("口岸等候时间")
+    for truck in called.json()["called"]:  # through the barrier: the shared node's lanes are free again
+        assert plate_read(ui_node, plates[truck["crossing_id"]], lane=truck["lane"])["decision"] == "open"
