@@ -6,11 +6,12 @@ from datetime import timedelta
 from pathlib import Path
 
 from borderflow.domain.clock import Clock, SystemClock
+from borderflow.domain.yard_rules import YardRules
 from borderflow.exchange.config import ExchangeConfig, KeyRing, Partner
 from borderflow.reference import codes
 from borderflow.reference.hscodes import hs2022_subheadings
 from borderflow.reference.region import NodeFile, load_node
-from borderflow.reference.rules_loader import load_rules
+from borderflow.reference.rules_loader import load_rule_files
 from borderflow.services.context import NodeContext
 from borderflow.settings import Settings
 from borderflow.store import migrate
@@ -23,11 +24,15 @@ def build_context(settings: Settings, *, clock: Clock | None = None, upgrade: bo
     if upgrade:
         migrate.upgrade(engine)
     rules_source = settings.rules or (None if node_file.rules == "default" else node_file.rules)
+    selectivity, signoffs = load_rule_files(rules_source)
+    from borderflow.services.notify import notifier_for
     return NodeContext(
-        node=node_file.node, engine=engine, clock=clock or SystemClock(), rules=load_rules(rules_source),
+        node=node_file.node, engine=engine, clock=clock or SystemClock(), rules=selectivity, signoff_rules=signoffs,
+        yard=YardRules.from_settings(settings), settings=settings, node_file=node_file,
+        notifier=notifier_for(settings.notify_webhook),
         secret=settings.node_secret(), hs_subheadings=hs2022_subheadings(), countries=codes.countries(),
         currencies=codes.currencies(), phone_ok=codes.phone_ok, min_read_confidence=settings.min_read_confidence,
-        max_days_ahead=settings.max_days_ahead, extras={"node_file": node_file, "settings": settings},
+        max_days_ahead=settings.max_days_ahead,
         exchange=exchange_config(settings, node_file),
     )
 

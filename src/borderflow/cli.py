@@ -67,8 +67,7 @@ def serve(node: NodeOption = "vn",
 
     from borderflow.api.app import create_app
     ctx = _context(node)
-    node_file = ctx.extras["node_file"]
-    settings = ctx.extras["settings"]
+    node_file, settings = ctx.node_file, ctx.settings
     port = port or node_file.port
     err.print(f"node [bold]{ctx.node.id}[/bold] ({', '.join(ctx.node.gates)}) on http://{host}:{port}  "
               f"database: {ctx.engine.url.render_as_string(hide_password=True)}")

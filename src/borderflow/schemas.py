@@ -157,6 +157,8 @@ class InspectionIn(Strict):
     kind: Literal["document", "physical"]
     result: Literal["passed", "failed"]
     notes: str = Field(default="", max_length=2000)
+    agency: Literal["customs", "quarantine", "border_guard", "health"] | None = Field(
+        default=None, description="whose sign-off this is; an officer's own agency (the caller's role) when omitted")
 
 
 class ResolutionIn(Strict):

@@ -55,6 +55,21 @@ class Settings(BaseSettings):
     no_show_ban_days: int = Field(default=7, ge=0, le=365)
     trusted_after: int = Field(default=20, ge=1, le=10_000)  # clean crossings before a declarant is trusted
     notify_webhook: str | None = None  # POSTed JSON on call-forward, hold and release
+    # the partner's announced acceptance capacity, and our own announcements
+    partner_notice_max_age_minutes: float = Field(default=45, gt=0, le=24 * 60)
+    partner_fallback_per_hour: int = Field(default=0, ge=0, le=10_000)  # where no current notice speaks
+    announce_every_minutes: float = Field(default=15, gt=0, le=24 * 60)
+
+    @field_validator("call_pattern")
+    @classmethod
+    def _known_classes(cls, value: str) -> str:
+        from borderflow.domain.queueing import PRIORITIES
+        classes = [part.strip() for part in value.split(",")]
+        unknown = [c for c in classes if c not in PRIORITIES]
+        if unknown or not classes:
+            raise ValueError(f"unknown priority class {unknown[0] if unknown else ''!r}; expected a comma-separated "
+                             f"list of {', '.join(PRIORITIES)}")
+        return value
 
     @field_validator("db_url")
     @classmethod

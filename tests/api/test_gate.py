@@ -69,7 +69,8 @@ def test_yellow_lane_holds_until_documents_are_checked(declarant, device, custom
     created = declarant.post("/api/v1/crossings", json=declaration()).json()
     assert created["risk_lane"] == "yellow"
     first = read(device, created["plate"])
-    assert first == {**first, "decision": "hold", "reason": "yellow lane: document inspection not yet done"}
+    assert first == {**first, "decision": "hold", "reason": "waiting for the sign-off of customs",
+                     "reason_code": "signoff_pending", "reason_params": {"agencies": ["customs"]}}
     checked = customs.post(f"/api/v1/crossings/{created['id']}/inspections",
                            json={"kind": "document", "result": "passed", "notes": "PUC and PHC verified"})
     assert checked.status_code == 201, checked.text
@@ -81,11 +82,14 @@ def test_red_lane_holds_until_physical_inspection_passes(declarant, device, cust
     created = declarant.post("/api/v1/crossings", json=green_cargo(vehicle__plate="24C-666.66")).json()
     assert created["risk_lane"] == "red"  # watchlisted plate (test rules)
     held = read(device, created["plate"])
-    assert held["decision"] == "hold" and held["reason"] == "red lane: physical inspection not yet done"
+    assert held["decision"] == "hold" and held["reason_code"] == "signoff_pending"
     early = customs.post(f"/api/v1/crossings/{created['id']}/release", json={"note": "looks fine"})
-    assert early.status_code == 409 and "physical inspection not yet passed" in early.json()["detail"]
-    inspected = quarantine.post(f"/api/v1/crossings/{created['id']}/inspections",
-                                json={"kind": "physical", "result": "passed", "notes": "no pests"})
+    assert early.status_code == 409 and "sign-off of customs" in early.json()["detail"]
+    by_quarantine = quarantine.post(f"/api/v1/crossings/{created['id']}/inspections",
+                                    json={"kind": "physical", "result": "passed", "notes": "no pests"})
+    assert by_quarantine.json()["pending_signoffs"] == ["customs"]  # quarantine cannot sign for customs
+    inspected = customs.post(f"/api/v1/crossings/{created['id']}/inspections",
+                             json={"kind": "physical", "result": "passed", "notes": "seal intact"})
     assert inspected.json()["status"] == "arrived"
     assert read(device, created["plate"])["decision"] == "open"
 

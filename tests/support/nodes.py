@@ -22,6 +22,10 @@ from borderflow.settings import load_settings
 
 
 TEST_RULES = Path(__file__).with_name("rules.toml")
+TEST_VN_NODE = Path(__file__).with_name("vn-test.toml")
+# The partner's acceptance cap outbound where no notice speaks: generous in the tests that are
+# not about the partner; tests/api/test_partner_capacity.py runs the shipped default (0).
+GENEROUS_FALLBACK = 10_000
 
 
 class TickingClock(FixedClock):
@@ -68,8 +72,9 @@ class RunningNode:
         self.ctx.engine.dispose()
 
 
-def start_node(data_dir: Path, db_url: str, node: str = "vn", **settings) -> RunningNode:
+def start_node(data_dir: Path, db_url: str, node: str = str(TEST_VN_NODE), **settings) -> RunningNode:
     settings.setdefault("rules", str(TEST_RULES))
+    settings.setdefault("partner_fallback_per_hour", GENEROUS_FALLBACK)
     config = load_settings(data_dir=data_dir, db_url=db_url, node=node, env="test", **settings)
     clock = TickingClock()
     ctx = build_context(config, clock=clock)
@@ -87,18 +92,18 @@ def start_node(data_dir: Path, db_url: str, node: str = "vn", **settings) -> Run
 
 
 @contextmanager
-def running_on(backend: str, data_dir: Path):
+def running_on(backend: str, data_dir: Path, **settings):
     """A node on a fresh SQLite file or a fresh PostgreSQL database, stopped afterwards."""
     from tests.support.databases import fresh_pg_database
     if backend == "sqlite":
-        running = start_node(data_dir, f"sqlite:///{data_dir / 'node.sqlite'}")
+        running = start_node(data_dir, f"sqlite:///{data_dir / 'node.sqlite'}", **settings)
         try:
             yield running
         finally:
             running.stop()
         return
     with fresh_pg_database() as url:
-        running = start_node(data_dir, url)
+        running = start_node(data_dir, url, **settings)
         try:
             yield running
         finally:

@@ -6,4 +6,4 @@ from borderflow.settings import load_settings
 
 _settings = load_settings()
 _ctx = build_context(_settings, upgrade=False)
-app = create_app(_ctx, max_body_bytes=_settings.max_body_bytes or _ctx.extras["node_file"].max_body_bytes)
+app = create_app(_ctx, max_body_bytes=_settings.max_body_bytes or _ctx.node_file.max_body_bytes)

@@ -137,3 +137,36 @@ def partner_cap_for(hours: Sequence[tuple[datetime, int]], closures: Sequence[tu
         if listed <= hour_start < listed + HOUR:
             announced = max(0, trucks)  # the later entry wins, as in a corrected notice
     return announced
+
+
+def partner_acceptance(hours: Sequence[tuple[datetime, int]], closures: Sequence[tuple[datetime, datetime | None]],
+                       hour_start: datetime, *, fresh: bool, fallback: int) -> tuple[int, str]:
+    """(trucks, basis) the partner accepts in one hour: what its notice announced when the notice
+    is current and speaks of that hour ("announced"); otherwise the conservative `fallback`, and
+    never more than was announced ("fallback"). Silence is never read as "unlimited"."""
+    announced = partner_cap_for(hours, closures, hour_start)
+    if fresh and announced is not None:
+        return announced, "announced"
+    return (fallback if announced is None else min(announced, fallback)), "fallback"
+
+
+def expected_call(position: int, hours: Sequence[tuple[datetime, int]], now: datetime,
+                  used_this_hour: int = 0) -> datetime | None:
+    """When the truck at `position` (1 = next) is called if the yard calls as fast as the capacity
+    calendar allows: hour by hour, closed hours skipped, calls spread evenly over each hour
+    (the current one from `now`, less the calls it already made). None beyond the calendar."""
+    if position < 1:
+        raise ValueError(f"position must be 1 or more, got {position}")
+    _aware(now, "now")
+    left = position
+    for i, (start, trucks) in enumerate(hours):
+        room = trucks - (used_this_hour if i == 0 else 0)
+        if room <= 0:
+            continue
+        begin = max(start, now)
+        if begin >= start + HOUR:
+            continue
+        if left <= room:
+            return begin + (start + HOUR - begin) * ((left - 1) / room)
+        left -= room
+    return None

@@ -32,6 +32,8 @@ class Gate:
     daily_capacity: int
     inspection_bays: int = 2
     plate_prefixes: tuple[str, ...] = field(default=())
+    # The barrier opens only for trucks the yard called forward; off for gates without a yard.
+    enforce_call_forward: bool = True
 
     @property
     def name(self) -> str:

@@ -164,11 +164,14 @@ class PriorityPattern(_CallSequence):
     A strict priority would let a durian peak hold ordinary trucks for days; a
     call-up pattern gives every class a guaranteed share instead, and aging caps
     everyone's wait at about max_wait. Aged calls do not use up a pattern slot,
-    so the pattern resumes where it stood.
+    so the pattern resumes where it stood. Inside a class, trucks within their
+    booking window (widened by the early and late tolerances) go first.
     """
 
     pattern: tuple[str, ...] = DEFAULT_PATTERN
     max_wait: timedelta = timedelta(hours=6)
+    early: timedelta = timedelta(minutes=30)
+    late: timedelta = timedelta(minutes=30)
     name: str = field(default="priority", init=False)
 
     def __post_init__(self) -> None:
@@ -181,6 +184,8 @@ class PriorityPattern(_CallSequence):
                              f"expected {', '.join(PRIORITIES)}")
         if self.max_wait <= timedelta(0):
             raise ValueError("max_wait must be positive")
+        if self.early < timedelta(0) or self.late < timedelta(0):
+            raise ValueError("early and late tolerances must not be negative")
 
     def _calls(self, waiting: Sequence[Waiting], now: datetime,
                state: CallUpState) -> Iterator[tuple[Waiting, CallUpState]]:
@@ -190,7 +195,10 @@ class PriorityPattern(_CallSequence):
         for truck in aged:
             yield truck, state
         by_class: dict[str, deque[Waiting]] = {c: deque() for c in PRIORITIES}
-        for truck in trucks:
+        # Within a class, a truck on time for its booking goes before the unbooked (GoSwift):
+        # booking is worth doing, and a booking far outside its window is worth nothing.
+        window = BookedFirst(self.early, self.late)
+        for truck in sorted(trucks, key=lambda t: not window.in_window(t, now)):  # stable: FIFO within each part
             if now - truck.checked_in_at < self.max_wait:
                 by_class[truck.priority].append(truck)
         size = len(self.pattern)

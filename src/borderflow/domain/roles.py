@@ -29,6 +29,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "capacity.manage": frozenset({"supervisor"}),
     "yard.read": OFFICERS,
     "yard.call": frozenset({"gate_operator", "supervisor"}),
+    "yard.call_one": frozenset({"supervisor"}),  # one named truck, out of turn
 }
 
 

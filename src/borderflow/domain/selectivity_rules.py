@@ -52,10 +52,10 @@ class RuleSet:
     def from_dict(cls, data: dict[str, Any]) -> RuleSet:
         if not isinstance(data, dict):
             raise RulesError("rules file: expected a table at the top level")
-        unknown = set(data) - {"default_lane", "random", "watchlists", "rules"}
+        unknown = set(data) - {"default_lane", "random", "watchlists", "rules", "signoffs"}  # signoffs: domain/signoffs
         if unknown:
             raise RulesError(f"{sorted(unknown)[0]}: unknown top-level key; expected default_lane, random, "
-                             "watchlists or rules")
+                             "watchlists, rules or signoffs")
         default = data.get("default_lane", "green")
         _lane("default_lane", default)
         watchlists = {name: _watchlist(name, body) for name, body in _table("watchlists", data.get("watchlists", {})).items()}

@@ -210,6 +210,7 @@ def _reject(uow: UnitOfWork, principal: Principal, message: Any, reason: str, no
 def _apply(ctx: NodeContext, uow: UnitOfWork, sender: str, message: dict, now: datetime) -> Outcome:
     message_id = message["message_id"]
     savepoint = uow.conn.begin_nested()
+    recorded = len(uow.crossings.recorded)
     try:
         payload = parse_payload(message["type"], message["schema_version"], message["payload"])
         inbound.apply(ctx, uow, sender=sender, type_=message["type"], payload=payload, message_id=message_id)
@@ -217,6 +218,7 @@ def _apply(ctx: NodeContext, uow: UnitOfWork, sender: str, message: dict, now: d
         state, reason = "applied", None
     except PayloadInvalid as exc:
         savepoint.rollback()
+        del uow.crossings.recorded[recorded:]  # nothing the refused message did may cause a reaction
         state, reason = "rejected", str(exc)
         log.warning("message %s from %s not applied: %s", message_id, sender, reason)
     uow.conn.execute(_SETTLE, {"id": message_id, "state": state, "reason": reason,

@@ -37,7 +37,7 @@ _LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 _HHMM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 _GATE_KEYS = ("country", "names", "province", "partner_gate", "timezone", "goods_hours", "lanes",
               "yard_capacity", "daily_capacity")
-_GATE_OPTIONAL = ("unlocode", "inspection_bays", "plate_prefixes")
+_GATE_OPTIONAL = ("unlocode", "inspection_bays", "plate_prefixes", "enforce_call_forward")
 
 
 class NodeFileError(FileError):
@@ -164,6 +164,7 @@ def _gate(r: _Reader, code: str, t: dict, key: str) -> Gate:
         daily_capacity=r.integer(t["daily_capacity"], k("daily_capacity"), 1, 100_000),
         inspection_bays=r.integer(t.get("inspection_bays", 2), k("inspection_bays"), 0, 1_000),
         plate_prefixes=tuple(r.text(p, f"{k('plate_prefixes')}[{i}]") for i, p in enumerate(prefixes)),
+        enforce_call_forward=r.boolean(t.get("enforce_call_forward", True), k("enforce_call_forward")),
     )
 
 

@@ -66,6 +66,11 @@ class TomlReader:
             self.fail(key, f"expected {expected}, got {value!r}")
         return value
 
+    def boolean(self, value: Any, key: str) -> bool:
+        if not isinstance(value, bool):
+            self.fail(key, f"expected true or false, got {kind(value)} {value!r}")
+        return value
+
     def integer(self, value: Any, key: str, low: int, high: int) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             self.fail(key, f"expected a whole number from {low} to {high}, got {value!r}")

@@ -19,9 +19,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from borderflow.domain import lifecycle
-from borderflow.domain.barrier import lane_direction_for
+from borderflow.domain.directions import lane_direction_for
 from borderflow.domain.errors import Conflict, Forbidden, NotFound, Problem, ValidationFailed
 from borderflow.domain.roles import Principal
+from borderflow.domain.yard_rules import YardRules
 from borderflow.services import capacity
 from borderflow.services import crossings as crossing_service
 from borderflow.services.context import NodeContext
@@ -33,7 +34,7 @@ BOOKABLE_STATUSES = frozenset({lifecycle.DECLARED, lifecycle.IN_TRANSIT})
 
 
 def bookable(ctx: NodeContext, hour: dict) -> int:
-    return math.floor(hour["capacity"] * capacity.rules(ctx).bookable_share)
+    return math.floor(hour["capacity"] * ctx.yard.bookable_share)
 
 
 def slots(ctx: NodeContext, uow: UnitOfWork, principal: Principal, gate_code: str, direction: str,
@@ -83,7 +84,7 @@ def book(ctx: NodeContext, uow: UnitOfWork, principal: Principal, crossing_id: s
     if not principal.may("booking.manage"):
         raise Forbidden(f"role {principal.role} may not book slots")
     record = crossing_service.load_visible(uow, principal, crossing_id, for_update=True)
-    crossing, now, r = record.crossing, ctx.clock.now(), capacity.rules(ctx)
+    crossing, now, r = record.crossing, ctx.clock.now(), ctx.yard
     if crossing.status not in BOOKABLE_STATUSES:
         raise Conflict(f"crossing {crossing.reference} is {crossing.status}; only a crossing that has not reached "
                        "the gate can book a slot", current_status=crossing.status)
@@ -159,7 +160,7 @@ def release(uow: UnitOfWork, booking, status: str, now: datetime) -> None:  # no
         _free_place(uow, booking.gate, booking.direction, booking.slot_start)
 
 
-def _check_ban(uow: UnitOfWork, plate_key: str, plate: str, now: datetime, r: capacity.YardRules) -> None:
+def _check_ban(uow: UnitOfWork, plate_key: str, plate: str, now: datetime, r: YardRules) -> None:
     b = t.bookings.c
     recent = uow.conn.execute(select(func.count(), func.max(b.updated_at)).where(
         b.plate_key == plate_key, b.status == "no_show", b.updated_at >= now - r.no_show_window)).one()
@@ -188,7 +189,7 @@ def _free_place(uow: UnitOfWork, gate: str, direction: str, slot_start: datetime
                      .values(booked=s.booked - 1))
 
 
-def no_shows(uow: UnitOfWork, gate: str, direction: str, now: datetime, r: capacity.YardRules) -> int:
+def no_shows(uow: UnitOfWork, gate: str, direction: str, now: datetime, r: YardRules) -> int:
     """Bookings whose hour (plus the late tolerance) passed without the truck in the yard."""
     b, y = t.bookings.c, t.yard.c
     missed = uow.conn.execute(select(t.bookings).where(

@@ -11,7 +11,6 @@ from sqlalchemy import insert, select, update
 from borderflow.domain import capacity as cap
 from borderflow.domain.errors import Forbidden, NotFound, Problem, ValidationFailed
 from borderflow.domain.gates import Gate
-from borderflow.domain.queueing import QueuePolicy, policy_from_name
 from borderflow.domain.roles import Principal
 from borderflow.services.context import NodeContext
 from borderflow.services.views import iso
@@ -20,50 +19,6 @@ from borderflow.store.unit_of_work import UnitOfWork
 
 DIRECTIONS = ("inbound", "outbound")
 HOUR = timedelta(hours=1)
-
-
-@dataclass(frozen=True)
-class YardRules:
-    """The operator's choices for slots, the yard and call-forward (BORDERFLOW_* settings)."""
-
-    queue_policy: str = "priority"
-    call_pattern: tuple[str, ...] = ("perishable", "trusted") + ("ordinary",) * 5
-    max_wait: timedelta = timedelta(hours=6)
-    per_lane_per_hour: int = 12
-    called_per_lane: int = 2
-    call_timeout: timedelta = timedelta(minutes=20)
-    bookable_share: float = 0.8
-    booking_horizon: timedelta = timedelta(days=14)
-    early: timedelta = timedelta(minutes=30)
-    late: timedelta = timedelta(minutes=30)
-    max_reschedules: int = 2
-    no_show_limit: int = 2
-    no_show_window: timedelta = timedelta(days=30)
-    no_show_ban: timedelta = timedelta(days=7)
-    trusted_after: int = 20
-
-    @classmethod
-    def from_settings(cls, s) -> YardRules:  # noqa: ANN001
-        return cls(queue_policy=s.queue_policy, call_pattern=tuple(p.strip() for p in s.call_pattern.split(",")),
-                   max_wait=timedelta(hours=s.max_wait_hours), per_lane_per_hour=s.per_lane_per_hour,
-                   called_per_lane=s.called_per_lane, call_timeout=timedelta(minutes=s.call_timeout_minutes),
-                   bookable_share=s.bookable_share, booking_horizon=timedelta(days=s.booking_horizon_days),
-                   early=timedelta(minutes=s.early_minutes), late=timedelta(minutes=s.late_minutes),
-                   max_reschedules=s.max_reschedules, no_show_limit=s.no_show_limit,
-                   no_show_window=timedelta(days=s.no_show_window_days),
-                   no_show_ban=timedelta(days=s.no_show_ban_days), trusted_after=s.trusted_after)
-
-    def policy(self) -> QueuePolicy:
-        options = {"priority": {"pattern": self.call_pattern, "max_wait": self.max_wait},
-                   "booked_first": {"early": self.early, "late": self.late}}.get(self.queue_policy, {})
-        return policy_from_name(self.queue_policy, **options)
-
-
-def rules(ctx: NodeContext) -> YardRules:
-    if "yard_rules" not in ctx.extras:
-        settings = ctx.extras.get("settings")
-        ctx.extras["yard_rules"] = YardRules.from_settings(settings) if settings is not None else YardRules()
-    return ctx.extras["yard_rules"]
 
 
 def floor_hour(at: datetime) -> datetime:
@@ -93,31 +48,50 @@ def _overrides(uow: UnitOfWork, gate: str, direction: str, start: datetime, end:
     return [cap.Override(r.starts_at, r.ends_at, r.trucks_per_hour, r.reason) for r in rows]
 
 
-def _partner_notice(uow: UnitOfWork, gate: str) -> tuple[list, list, str | None]:
+@dataclass(frozen=True, slots=True)
+class PartnerNotice:
+    partner: str
+    issued_at: datetime
+    received_at: datetime
+    hours: list[tuple[datetime, int]]
+    closures: list[tuple[datetime, datetime | None]]
+
+
+def partner_notice(uow: UnitOfWork, gate: str) -> PartnerNotice | None:
+    """The newest capacity notice the partner sent for the gate facing `gate`."""
     row = uow.conn.execute(select(t.partner_capacity).where(t.partner_capacity.c.facing_gate == gate)
                            .order_by(t.partner_capacity.c.issued_at.desc())).first()
     if row is None:
-        return [], [], None
+        return None
     hours = [(datetime.fromisoformat(h["start"]), h["trucks"]) for h in row.notice["hours"]]
     closures = [(datetime.fromisoformat(c["start"]), datetime.fromisoformat(c["end"]) if c.get("end") else None)
                 for c in row.notice["closures"]]
-    return hours, closures, row.partner
+    return PartnerNotice(row.partner, row.issued_at, row.received_at, hours, closures)
 
 
 def hours(ctx: NodeContext, uow: UnitOfWork, gate: Gate, direction: str, start: datetime,
           count: int) -> list[dict]:
-    """Capacity per hour from `start`, with why: own lanes and hours, overrides, the partner's cap."""
+    """Capacity per hour from `start`, with why: own lanes and hours, overrides, the partner's cap.
+
+    Outbound, every hour is capped by the partner's acceptance: its current notice where it
+    speaks of that hour, otherwise the conservative fallback rate (never "unlimited").
+    """
     first = floor_hour(start)
-    r = rules(ctx)
+    r, now = ctx.yard, ctx.clock.now()
     overrides = _overrides(uow, gate.code, direction, first, first + count * HOUR)
-    partner_hours, closures, partner = _partner_notice(uow, gate.code) if direction == "outbound" else ([], [], None)
+    partner = ctx.partner_for(gate.code) if direction == "outbound" else None
+    notice = partner_notice(uow, gate.code) if partner else None
+    fresh = notice is not None and now - notice.issued_at <= r.partner_notice_max_age
     answer = []
     for i in range(count):
         hour = first + i * HOUR
-        partner_cap = cap.partner_cap_for(partner_hours, closures, hour) if partner else None
+        partner_cap = basis = None
+        if partner is not None:
+            partner_cap, basis = cap.partner_acceptance(notice.hours if notice else (), notice.closures if notice else (),
+                                                        hour, fresh=fresh, fallback=r.partner_fallback_per_hour)
         own = cap.hourly_capacity(gate, direction, hour, per_lane_per_hour=r.per_lane_per_hour, overrides=overrides)
         answer.append({"start": hour, "end": hour + HOUR, "own": own, "partner_cap": partner_cap,
-                       "capacity": own if partner_cap is None else min(own, partner_cap),
+                       "partner_basis": basis, "capacity": own if partner_cap is None else min(own, partner_cap),
                        "override": next((o.reason for o in reversed(overrides) if o.covers(hour)), None)})
     return answer
 

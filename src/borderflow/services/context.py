@@ -5,14 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import Engine
 
 from borderflow.domain.clock import Clock
 from borderflow.domain.gates import Node
 from borderflow.domain.selectivity import RuleSet
+from borderflow.domain.signoffs import SignoffRules
+from borderflow.domain.yard_rules import YardRules
 from borderflow.domain.validation import ValidationContext
 from borderflow.exchange.config import ExchangeConfig
+from borderflow.reference.region import NodeFile
+from borderflow.settings import Settings
 from borderflow.store.unit_of_work import UnitOfWork
 
 
@@ -29,12 +34,18 @@ class NodeContext:
     phone_ok: Callable[[str], bool]
     min_read_confidence: float = 0.5
     max_days_ahead: int = 14
-    extras: dict = field(default_factory=dict)
+    yard: YardRules = field(default_factory=YardRules)
+    signoff_rules: SignoffRules = field(default_factory=SignoffRules)
+    settings: Settings | None = None
+    node_file: NodeFile | None = None
+    notifier: Callable[[dict[str, Any]], None] | None = None
     exchange: ExchangeConfig | None = None
     outbox_listener: Callable[[], None] | None = None  # wakes the dispatcher after a commit
 
     def uow(self, *, write: bool = True) -> UnitOfWork:
-        return UnitOfWork(self.engine, write=write)
+        """A unit of work whose commit first runs the reactions to what its use case recorded."""
+        from borderflow.services import reactions
+        return UnitOfWork(self.engine, write=write, before_commit=lambda uow: reactions.run(self, uow))
 
     def validation(self) -> ValidationContext:
         return ValidationContext(node=self.node, now=self.clock.now(), hs_subheadings=self.hs_subheadings,

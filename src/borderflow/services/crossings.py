@@ -13,8 +13,8 @@ from borderflow.domain.errors import Forbidden, NotFound, Problem, ValidationFai
 from borderflow.domain.identifiers.plates import match_key
 from borderflow.domain.roles import Principal
 from borderflow.domain.selectivity import DeclarantHistory, assess, audit_draw
+from borderflow.domain.signoffs import Requirement
 from borderflow.domain.validation import validate_declaration
-from borderflow.services import changes
 from borderflow.services.context import NodeContext
 from borderflow.services.views import crossing_full, crossing_summary
 from borderflow.store.repositories import CrossingRecord
@@ -44,13 +44,18 @@ def _assess(ctx: NodeContext, uow: UnitOfWork, crossing_id: str, declaration: De
     return assess(declaration, history, ctx.rules, audit_draw(ctx.secret, crossing_id))
 
 
+def _signoffs(ctx: NodeContext, declaration: Declaration, risk_lane: str) -> dict[str, Requirement]:
+    """The agencies this crossing needs, by the rules file's [[signoffs]]."""
+    hs_codes = tuple("".join(ch for ch in g.hs_code if ch.isdigit()) for g in declaration.goods)
+    return ctx.signoff_rules.required(risk_lane=risk_lane, direction=declaration.direction, hs_codes=hs_codes)
+
+
 def declare(ctx: NodeContext, uow: UnitOfWork, principal: Principal,
             body: schemas.DeclarationIn) -> tuple[int, dict]:
     if not principal.may("crossing.declare"):
         raise Forbidden(f"role {principal.role} may not declare crossings")
     document, declaration = _checked(ctx, principal, body)
     record = create(ctx, uow, declaration, document, actor=principal.actor, cause="declaration submitted")
-    changes.crossing_changed(ctx, uow, record, reason="declared")
     return 201, crossing_full(record, uow.crossings.events(record.crossing.id))
 
 
@@ -63,7 +68,8 @@ def create(ctx: NodeContext, uow: UnitOfWork, declaration: Declaration, document
     crossing = Crossing.declare(id=crossing_id, reference=new_reference(declaration.gate),
                                 direction=declaration.direction, gate=declaration.gate,
                                 declarant_tax_id=declaration.declarant.tax_id, risk_lane=assessment.lane,
-                                risk_reasons=list(assessment.reasons), at=now, actor=actor, cause=cause)
+                                risk_reasons=list(assessment.reasons), at=now, actor=actor, cause=cause,
+                                signoffs=_signoffs(ctx, declaration, assessment.lane))
     uow.crossings.add(crossing, document, plate=declaration.vehicle.plate, plate_key=match_key(declaration.vehicle.plate),
                       trailer_plate=declaration.vehicle.trailer_plate,
                       expected_arrival=declaration.expected_arrival, at=now, actor=actor, **partner_fields)
@@ -96,7 +102,6 @@ def amend(ctx: NodeContext, uow: UnitOfWork, principal: Principal, crossing_id: 
                                                            "crossing and declare a new one", "amend.fixed")])
     document, declaration = _checked(ctx, principal, schemas.parse_declaration(merged))
     record = reassess(ctx, uow, record, declaration, document, actor=principal.actor, fields=sorted(patch))
-    changes.crossing_changed(ctx, uow, record, reason="amended")
     return 201, crossing_full(record, uow.crossings.events(crossing_id))
 
 
@@ -107,7 +112,8 @@ def reassess(ctx: NodeContext, uow: UnitOfWork, record: CrossingRecord, declarat
     crossing = record.crossing
     assessment = _assess(ctx, uow, crossing.id, declaration)
     crossing.reassess(risk_lane=assessment.lane, risk_reasons=list(assessment.reasons),
-                      version=crossing.version + 1, at=now, actor=actor)
+                      version=crossing.version + 1, at=now, actor=actor,
+                      signoffs=_signoffs(ctx, declaration, assessment.lane))
     uow.crossings.save(record, at=now, declaration=document, plate=declaration.vehicle.plate,
                        plate_key=match_key(declaration.vehicle.plate), trailer_plate=declaration.vehicle.trailer_plate,
                        expected_arrival=declaration.expected_arrival, actor=actor)
@@ -123,7 +129,6 @@ def cancel(ctx: NodeContext, uow: UnitOfWork, principal: Principal, crossing_id:
     now = ctx.clock.now()
     record.crossing.apply("cancel", at=now, actor=principal.actor, cause=reason or "cancelled by the declarant")
     uow.crossings.save(record, at=now)
-    changes.crossing_changed(ctx, uow, record, reason="cancelled")
     uow.log_action(at=now, actor=principal.actor, action="crossing.cancel", subject=crossing_id,
                    data={"reason": reason})
     return 200, crossing_summary(record)

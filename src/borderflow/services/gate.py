@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from borderflow.domain import barrier
+from borderflow.domain import barrier, lifecycle
 from borderflow.domain.errors import Conflict, Forbidden, NotFound, Problem, ValidationFailed
 from borderflow.domain.gates import Lane
 from borderflow.domain.identifiers.plates import match_plate
 from borderflow.domain.roles import Principal
 from borderflow.schemas import GateEventIn
-from borderflow.services import changes, yard
+from borderflow.services import yard
 from borderflow.services.context import NodeContext
 from borderflow.store.repositories import CrossingRecord
 from borderflow.store.unit_of_work import UnitOfWork
@@ -63,54 +63,75 @@ def record(ctx: NodeContext, uow: UnitOfWork, principal: Principal, event: GateE
         record = uow.crossings.get(matched_ids[0], for_update=True)
         return _matched(ctx, uow, principal, event, base, lane, record)
     if low:
-        reason, status = (f"low-confidence read ({event.confidence:.2f}) of {event.plate}: check the plate by eye",
-                          "low_confidence")
+        reason, status, code = (f"low-confidence read ({event.confidence:.2f}) of {event.plate}: check the plate "
+                                "by eye", "low_confidence", "low_confidence")
     elif matched_ids:
-        reason, status = (f"{event.plate} matches {len(matched_ids)} declarations "
-                          f"({', '.join(sorted(set(match.matches)))}): check the plate by eye", "ambiguous")
+        reason, status, code = (f"{event.plate} matches {len(matched_ids)} declarations "
+                                f"({', '.join(sorted(set(match.matches)))}): check the plate by eye", "ambiguous",
+                                "ambiguous_plate")
     else:
-        reason, status = f"no declaration for {event.plate} at {gate.name}", "none"
+        reason, status, code = f"no declaration for {event.plate} at {gate.name}", "none", "no_declaration"
     event_id = uow.gate_events.add(**base, decision="hold", reason=reason, match=status, candidates=matched_ids,
                                    review="pending")
     uow.log_action(at=now, actor=principal.actor, action=f"gate.{event.kind}", subject=str(event_id),
                    data={"decision": "hold", "match": status, "plate": event.plate})
     return 201, {"id": event_id, "kind": event.kind, "decision": "hold", "crossing_id": None, "reason": reason,
+                 "reason_code": code, "reason_params": {"plate": event.plate, "gate": gate.code},
                  "match": status, "candidates": matched_ids}
+
+
+def _answer(event_id: int, kind: str, crossing, decision: barrier.Decision) -> dict:  # noqa: ANN001
+    return {"id": event_id, "kind": kind, "decision": decision.decision, "crossing_id": crossing.id,
+            "reference": crossing.reference, "reason": decision.reason, "reason_code": decision.code,
+            "reason_params": decision.params, "status": crossing.status}
 
 
 def _matched(ctx: NodeContext, uow: UnitOfWork, principal: Principal, event: GateEventIn, base: dict, lane,  # noqa: ANN001
              record: CrossingRecord) -> tuple[int, dict]:
     crossing, now = record.crossing, ctx.clock.now()
     if event.kind == "yard_entry":
-        decision, reason = yard.check_in(ctx, uow, record, now)
-        event_id = uow.gate_events.add(**base, crossing_id=crossing.id, decision=decision, reason=reason,
-                                       match="matched", candidates=[crossing.id])
-        uow.log_action(at=now, actor=principal.actor, action="gate.yard_entry", subject=str(event_id),
-                       data={"decision": decision, "crossing_id": crossing.id, "plate": event.plate})
-        return 201, {"id": event_id, "kind": event.kind, "decision": decision, "crossing_id": crossing.id,
-                     "reference": crossing.reference, "reason": reason, "status": crossing.status}
-    vehicle = vehicle_facts(record)
-    if event.kind == "weighbridge":
-        weighed = event.gross_kg
-        heavy = barrier.overweight(vehicle, weighed, ctx.node.country)
-        decision = barrier.Decision("hold", heavy) if heavy else barrier.Decision("open", "weight within the legal limit")
-        if heavy and crossing.status not in ("held", "exited", "cancelled", "refused"):
-            crossing.apply("hold", at=now, actor=principal.actor, cause=heavy)
+        decision = yard.check_in(ctx, uow, record, now)
+    elif event.kind == "weighbridge":
+        decision = weigh(ctx, uow, principal, record, event.gross_kg, now)
     else:
-        weighed = uow.gate_events.latest_weight(crossing.id)
-        decision = barrier.decide(crossing, lane, vehicle, weighed, ctx.node.country)
-        for action, cause in decision.actions:
-            crossing.apply(action, at=now, actor=principal.actor, cause=cause)
-        yard.reached_gate(uow, crossing.id, now)
-    uow.crossings.save(record, at=now)
-    if decision.actions or event.kind == "weighbridge":
-        changes.crossing_changed(ctx, uow, record, reason="gate")
+        decision = at_barrier(ctx, uow, record, lane, now, actor=principal.actor)
     event_id = uow.gate_events.add(**base, crossing_id=crossing.id, decision=decision.decision,
                                    reason=decision.reason, match="matched", candidates=[crossing.id])
     uow.log_action(at=now, actor=principal.actor, action=f"gate.{event.kind}", subject=str(event_id),
-                   data={"decision": decision.decision, "crossing_id": crossing.id, "plate": event.plate})
-    return 201, {"id": event_id, "kind": event.kind, "decision": decision.decision, "crossing_id": crossing.id,
-                 "reference": crossing.reference, "reason": decision.reason, "status": crossing.status}
+                   data={"decision": decision.decision, "code": decision.code, "crossing_id": crossing.id,
+                         "plate": event.plate})
+    return 201, _answer(event_id, event.kind, crossing, decision)
+
+
+def weigh(ctx: NodeContext, uow: UnitOfWork, principal: Principal, record: CrossingRecord, gross_kg: float,
+          now) -> barrier.Decision:  # noqa: ANN001
+    """A weighing holds an overweight truck once; an unchanged truck weighed again changes nothing."""
+    crossing = record.crossing
+    heavy = barrier.overweight(vehicle_facts(record), gross_kg, ctx.node.country)
+    if heavy is None:
+        return barrier.Decision("open", "weight within the legal limit", "weight_ok", {"weighed_kg": gross_kg})
+    if crossing.status not in lifecycle.TERMINAL and not (crossing.status == lifecycle.HELD
+                                                          and crossing.hold_reason == heavy.reason):
+        crossing.apply("hold", at=now, actor=principal.actor, cause=heavy.reason)
+        uow.crossings.save(record, at=now)
+    return heavy
+
+
+def at_barrier(ctx: NodeContext, uow: UnitOfWork, record: CrossingRecord, lane, now, *, actor: str,  # noqa: ANN001
+               confirmed_by: str | None = None) -> barrier.Decision:
+    """Decide a plate read for a known crossing, and apply what the decision says."""
+    crossing = record.crossing
+    gate = ctx.node.gate(crossing.gate)
+    standing = yard.standing(ctx, uow, record, gate, now)
+    decision = barrier.decide(crossing, lane, vehicle_facts(record), uow.gate_events.latest_weight(crossing.id),
+                              ctx.node.country, standing)
+    for action, cause in decision.actions:
+        crossing.apply(action, at=now, actor=actor,
+                       cause=f"{cause} (read confirmed by {confirmed_by})" if confirmed_by else cause)
+    if decision.actions:
+        yard.reached_gate(uow, crossing.id, now)
+        uow.crossings.save(record, at=now)
+    return decision
 
 
 def vehicle_facts(record: CrossingRecord) -> barrier.VehicleFacts:
@@ -150,25 +171,15 @@ def resolve(ctx: NodeContext, uow: UnitOfWork, principal: Principal, event_id: i
         raise ValidationFailed([Problem("crossing_id", f"no crossing {crossing_id} at gate {stored['gate']}",
                                         "crossing.unknown")])
     if stored["kind"] == "yard_entry":  # the yard camera misread: check the confirmed truck in
-        verdict, reason = yard.check_in(ctx, uow, record, now)
-        uow.gate_events.resolve(event_id, review="resolved", crossing_id=record.crossing.id, by=principal.actor)
-        uow.log_action(at=now, actor=principal.actor, action="gate.review", subject=str(event_id),
-                       data={"crossing_id": record.crossing.id, "decision": verdict, "note": note})
-        return 200, {"id": event_id, "review": "resolved", "crossing_id": record.crossing.id,
-                     "decision": verdict, "reason": reason, "status": record.crossing.status}
-    lane = ctx.node.gate(stored["gate"]).lane(stored["lane"])
-    decision = barrier.decide(record.crossing, lane, vehicle_facts(record),
-                              uow.gate_events.latest_weight(record.crossing.id), ctx.node.country)
-    for action, cause in decision.actions:
-        record.crossing.apply(action, at=now, actor=principal.actor, cause=f"{cause} (read confirmed by {principal.actor})")
-    uow.crossings.save(record, at=now)
-    if decision.actions:
-        changes.crossing_changed(ctx, uow, record, reason="gate")
+        decision = yard.check_in(ctx, uow, record, now)
+    else:
+        lane = ctx.node.gate(stored["gate"]).lane(stored["lane"])
+        decision = at_barrier(ctx, uow, record, lane, now, actor=principal.actor, confirmed_by=principal.actor)
     uow.gate_events.resolve(event_id, review="resolved", crossing_id=record.crossing.id, by=principal.actor)
     uow.log_action(at=now, actor=principal.actor, action="gate.review", subject=str(event_id),
-                   data={"crossing_id": record.crossing.id, "decision": decision.decision, "note": note})
-    return 200, {"id": event_id, "review": "resolved", "crossing_id": record.crossing.id,
-                 "decision": decision.decision, "reason": decision.reason, "status": record.crossing.status}
+                   data={"crossing_id": record.crossing.id, "decision": decision.decision, "code": decision.code,
+                         "note": note})
+    return 200, {**_answer(event_id, stored["kind"], record.crossing, decision), "review": "resolved"}
 
 
 def _event_view(e: dict) -> dict:

@@ -16,7 +16,7 @@ from borderflow.domain import lifecycle
 from borderflow.domain.errors import Conflict, Problem, ValidationFailed
 from borderflow.domain.gates import Gate
 from borderflow.exchange import messages as m
-from borderflow.services import crossings, partner, yard
+from borderflow.services import crossings, partner
 from borderflow.services.context import NodeContext
 from borderflow.store import tables as t
 from borderflow.store.repositories import CrossingRecord
@@ -57,7 +57,6 @@ def pre_arrival_notice(ctx: NodeContext, uow: UnitOfWork, sender: str, p: m.PreA
                                   cause=f"pre-arrival notice from {sender} ({p.reference}, {p.risk_lane} lane there)",
                                   origin_node=sender, crossing_id=p.crossing_id, reference=p.reference,
                                   status="declared", status_at=now)
-        partner.announce(ctx, uow, record, reason="announced")
         return
     if existing.crossing.status in lifecycle.AMENDABLE:
         crossings.reassess(ctx, uow, existing, declaration, document, actor=actor, fields=["partner amendment"])
@@ -92,14 +91,17 @@ def crossing_status(ctx: NodeContext, uow: UnitOfWork, sender: str, p: m.Crossin
     try:
         if crossing.direction == "import" and p.status == "exited":
             crossing.apply("depart_partner", at=now, actor=actor, cause=f"{sender}: the truck left its side")
-        elif crossing.direction == "import" and p.status in ("cancelled", "refused"):
+        elif p.status in ("cancelled", "refused") and crossing.status in (lifecycle.DECLARED, lifecycle.IN_TRANSIT):
+            # The other side will not take (or send) this truck: both sides end up cancelled.
             crossing.apply("cancel", at=now, actor=actor, cause=cause)
+        elif p.status in ("cancelled", "refused") and crossing.status in (lifecycle.ARRIVED, lifecycle.INSPECTING,
+                                                                          lifecycle.RELEASED):
+            crossing.apply("hold", at=now, actor=actor, cause=f"{cause}: do not let the truck go on")
         else:
             crossing.note("partner_status", at=now, actor=actor, cause=cause, partner_status=p.status)
     except Conflict:  # our side has moved on already (the truck is here): keep the news only
         crossing.note("partner_status", at=now, actor=actor, cause=cause, partner_status=p.status)
     uow.crossings.save(record, at=now)
-    yard.on_change(ctx, uow, record)
 
 
 def clearance_result(ctx: NodeContext, uow: UnitOfWork, sender: str, p: m.ClearanceResult, message_id: str) -> None:

@@ -37,12 +37,8 @@ def webhook_notifier(url: str, *, timeout: float = 5.0) -> Notifier:
     return send
 
 
-def notifier(ctx: NodeContext) -> Notifier:
-    if "notifier" not in ctx.extras:
-        settings = ctx.extras.get("settings")
-        url = getattr(settings, "notify_webhook", None)
-        ctx.extras["notifier"] = webhook_notifier(url) if url else log_notifier
-    return ctx.extras["notifier"]
+def notifier_for(webhook: str | None) -> Notifier:
+    return webhook_notifier(webhook) if webhook else log_notifier
 
 
 def tell(ctx: NodeContext, uow: UnitOfWork, crossing_id: str, kind: str, message: str, data: dict) -> None:
@@ -50,7 +46,7 @@ def tell(ctx: NodeContext, uow: UnitOfWork, crossing_id: str, kind: str, message
     uow.conn.execute(insert(t.notifications).values(crossing_id=crossing_id, kind=kind, message=message, data=data,
                                                     at=now))
     event = {"crossing_id": crossing_id, "kind": kind, "message": message, "data": data, "at": iso(now)}
-    send = notifier(ctx)
+    send = ctx.notifier or log_notifier
     uow.after_commit(lambda: send(event))
 
 

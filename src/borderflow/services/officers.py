@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from borderflow.domain.errors import Forbidden
 from borderflow.domain.roles import Principal
-from borderflow.services import changes
+from borderflow.domain.signoffs import AGENCIES
 from borderflow.services.context import NodeContext
 from borderflow.services.crossings import load_visible
 from borderflow.services.views import crossing_full
@@ -19,7 +19,6 @@ def _guard(principal: Principal, permission: str, verb: str) -> None:
 def _finish(ctx: NodeContext, uow: UnitOfWork, record, principal: Principal, action: str, data: dict) -> tuple[int, dict]:  # noqa: ANN001
     now = ctx.clock.now()
     uow.crossings.save(record, at=now)
-    changes.crossing_changed(ctx, uow, record, reason=action)
     uow.log_action(at=now, actor=principal.actor, action=f"crossing.{action}", subject=record.crossing.id, data=data)
     cid = record.crossing.id
     return 200, crossing_full(record, uow.crossings.events(cid), uow.inspections(cid))
@@ -47,16 +46,28 @@ def refuse(ctx: NodeContext, uow: UnitOfWork, principal: Principal, crossing_id:
     return _finish(ctx, uow, record, principal, "refuse", {"reason": reason})
 
 
+def agency_of(principal: Principal, asked: str | None) -> str:
+    """Each agency signs for itself; a supervisor signs on behalf of the agency it names (customs
+    when it names none)."""
+    if principal.role in AGENCIES:
+        if asked is not None and asked != principal.role:
+            raise Forbidden(f"a {principal.role.replace('_', ' ')} officer records the "
+                            f"{principal.role.replace('_', ' ')} sign-off only, not {asked.replace('_', ' ')}'s")
+        return principal.role
+    return asked or "customs"
+
+
 def inspect(ctx: NodeContext, uow: UnitOfWork, principal: Principal, crossing_id: str, *, kind: str,
-            result: str, notes: str) -> tuple[int, dict]:
+            result: str, notes: str, agency: str | None = None) -> tuple[int, dict]:
     _guard(principal, "crossing.inspect", "inspect")
+    agency = agency_of(principal, agency)
     record = load_visible(uow, principal, crossing_id, for_update=True)
     now = ctx.clock.now()
     passed = result == "passed"
-    record.crossing.record_check(kind=kind, passed=passed, at=now, actor=principal.actor, notes=notes)
+    record.crossing.record_signoff(agency=agency, kind=kind, passed=passed, at=now, actor=principal.actor, notes=notes)
     uow.record_inspection(crossing_id=crossing_id, kind=kind, result=result, notes=notes, officer=principal.name,
-                          role=principal.role, at=now)
+                          role=agency, at=now)
     if not passed:
         uow.crossings.count_history(record.crossing.declarant_tax_id, inspections_failed=1)
-    status, view = _finish(ctx, uow, record, principal, "inspect", {"kind": kind, "result": result})
+    status, view = _finish(ctx, uow, record, principal, "inspect", {"kind": kind, "result": result, "agency": agency})
     return 201, view

@@ -4,7 +4,8 @@ Export crossings announce themselves (pre-arrival notice, again on amendment);
 status changes the partner cares about follow as crossing_status messages, and
 the import side's release or refusal also as a clearance_result. Each crossing
 is one stream, so the partner applies its messages in the order they were made.
-Delivery is the exchange's job; here we only decide what to say.
+Delivery is the exchange's job; here we only decide what to say, and only when
+something happened (services/reactions decides from the recorded events).
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from borderflow.domain.crossing import CrossingEvent
 from borderflow.services.context import NodeContext
 from borderflow.store import tables as t
 from borderflow.store.repositories import CrossingRecord
 from borderflow.store.unit_of_work import UnitOfWork
 
-STATUS_NEWS = frozenset({"declared", "released", "exited", "held", "refused", "cancelled", "arrived"})
 CLEARANCE = frozenset({"released", "exited", "refused"})
 
 
@@ -38,45 +39,42 @@ def recipient_for(ctx: NodeContext, record: CrossingRecord) -> str | None:
     return record.partner.get("origin_node") or ctx.partner_for(record.crossing.gate)
 
 
-def announce(ctx: NodeContext, uow: UnitOfWork, record: CrossingRecord, *, reason: str) -> None:
+def pre_arrival(ctx: NodeContext, uow: UnitOfWork, record: CrossingRecord, reason: str) -> None:
+    """An export crossing of ours, declared or amended: the partner gets the whole declaration."""
+    crossing, recipient = record.crossing, recipient_for(ctx, record)
+    if recipient is None or crossing.direction != "export" or "origin_node" in record.partner:
+        return
+    send(ctx, uow, type_="pre_arrival_notice", recipient=recipient, stream=crossing.id, payload={
+        "crossing_id": crossing.id, "reference": crossing.reference, "gate": crossing.gate,
+        "risk_lane": crossing.risk_lane, "risk_reasons": list(crossing.risk_reasons),
+        "version": crossing.version, "reason": reason, "declaration": record.declaration})
+
+
+def status_news(ctx: NodeContext, uow: UnitOfWork, record: CrossingRecord, event: CrossingEvent) -> None:
+    """The crossing reached `event.to_status` here; the import side's decision follows once."""
     recipient = recipient_for(ctx, record)
     if recipient is None:
         return
     crossing = record.crossing
-    if reason in ("declared", "amended"):
-        if crossing.direction == "export" and "origin_node" not in record.partner:
-            send(ctx, uow, type_="pre_arrival_notice", recipient=recipient, stream=crossing.id, payload={
-                "crossing_id": crossing.id, "reference": crossing.reference, "gate": crossing.gate,
-                "risk_lane": crossing.risk_lane, "risk_reasons": list(crossing.risk_reasons),
-                "version": crossing.version, "reason": reason, "declaration": record.declaration})
-        return
-    if crossing.status not in STATUS_NEWS:
-        return
-    last = _last_event(uow, crossing.id)
     send(ctx, uow, type_="crossing_status", recipient=recipient, stream=crossing.id, payload={
         "crossing_id": crossing.id, "counterpart_id": record.partner.get("crossing_id"),
-        "reference": crossing.reference, "status": crossing.status, "risk_lane": crossing.risk_lane,
-        "cause": (last or {}).get("cause", reason)[:500], "at": ctx.clock.now().isoformat()})
-    decision = _clearance(uow, crossing)
+        "reference": crossing.reference, "status": event.to_status, "risk_lane": crossing.risk_lane,
+        "cause": event.cause[:500], "at": ctx.clock.now().isoformat()})
+    decision = _clearance(uow, crossing, event.to_status)
     if decision is not None:
         send(ctx, uow, type_="clearance_result", recipient=recipient, stream=crossing.id, payload={
             "crossing_id": crossing.id, "counterpart_id": record.partner.get("crossing_id"),
             "decision": decision, "risk_lane": crossing.risk_lane,
-            "reasons": list(crossing.risk_reasons) + ([last["cause"]] if last else []),
+            "reasons": list(crossing.risk_reasons) + [event.cause],
             "inspections": [{"kind": i["kind"], "result": i["result"], "notes": i["notes"], "at": i["at"].isoformat()}
                             for i in uow.inspections(crossing.id)],
             "at": ctx.clock.now().isoformat()})
 
 
-def _clearance(uow: UnitOfWork, crossing) -> str | None:  # noqa: ANN001
+def _clearance(uow: UnitOfWork, crossing, status: str) -> str | None:  # noqa: ANN001
     """The import side's decision, once: released (perhaps already through the barrier) or refused."""
-    if crossing.direction != "import" or crossing.status not in CLEARANCE:
+    if crossing.direction != "import" or status not in CLEARANCE:
         return None
     o = t.outbox.c
     sent = uow.conn.execute(select(o.id).where(o.stream == crossing.id, o.type == "clearance_result")).first()
-    return None if sent else ("refused" if crossing.status == "refused" else "released")
-
-
-def _last_event(uow: UnitOfWork, crossing_id: str) -> dict | None:
-    events = uow.crossings.events(crossing_id)
-    return events[-1] if events else None
+    return None if sent else ("refused" if status == "refused" else "released")

@@ -16,8 +16,7 @@ class CallForward(threading.Thread):
     def __init__(self, ctx: NodeContext):
         super().__init__(name="call-forward", daemon=True)
         self.ctx = ctx
-        settings = ctx.extras.get("settings")
-        self.every = getattr(settings, "call_forward_seconds", 15.0)
+        self.every = ctx.settings.call_forward_seconds if ctx.settings else 15.0
         self.wake = threading.Event()
         self.stopping = threading.Event()
 

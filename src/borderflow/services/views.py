@@ -18,6 +18,7 @@ def crossing_summary(record: CrossingRecord) -> dict[str, Any]:
         "id": c.id, "reference": c.reference, "status": c.status, "direction": c.direction, "gate": c.gate,
         "plate": record.plate, "risk_lane": c.risk_lane, "risk_reasons": list(c.risk_reasons),
         "version": c.version, "hold_reason": c.hold_reason, "checks_passed": sorted(c.checks_passed),
+        "signoffs": [s.to_json() for s in c.signoffs.values()], "pending_signoffs": c.pending_signoffs(),
         "declarant_tax_id": c.declarant_tax_id,
         "expected_arrival": record.declaration.get("expected_arrival"),
         "created_at": iso(record.created_at), "updated_at": iso(record.updated_at),

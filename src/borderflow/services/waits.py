@@ -14,7 +14,7 @@ from sqlalchemy import select
 from borderflow.services import capacity
 from borderflow.services.context import NodeContext
 from borderflow.services.views import iso
-from borderflow.services.yard import median_minutes
+from borderflow.services.yard_views import median_minutes
 from borderflow.store import tables as t
 from borderflow.store.unit_of_work import UnitOfWork
 

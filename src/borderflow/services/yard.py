@@ -1,70 +1,77 @@
 """The waiting yard: check-in at the yard camera, call-forward within both sides' capacity,
-and what a driver and an officer see of the queue.
+and where a truck stands when it reaches the barrier.
 
 Call-forward per gate and direction, under the `call_state` row lock:
 1. called trucks that did not reach the gate in time go back in line (the 20-minute rule);
 2. booked trucks whose hour passed without them release their slot (no-shows);
-3. n = min(places left this hour — own lanes and hours, overrides, the partner's
-   announced acceptance — , lanes × trucks per lane in flight − trucks in flight);
-4. the queue policy (the same objects the simulator uses) picks n trucks; red and
-   yellow lane trucks are given a free inspection bay; each driver is told.
+3. the call budget (domain/yard_rules): places left this hour — own lanes and hours,
+   overrides, the partner's announced acceptance — and room on the lanes;
+4. the queue policy (the same objects the simulator uses) picks that many trucks; those
+   whose lane needs an inspection bay get one from the gate's bay pool, under the pool's
+   own lock (both directions draw on it); each driver is told.
 """
 
 from __future__ import annotations
 
-import statistics
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from borderflow.domain import capacity as cap
 from borderflow.domain import lifecycle
-from borderflow.domain.barrier import lane_direction_for
-from borderflow.domain.errors import Forbidden, NotFound
-from borderflow.domain.identifiers.plates import match_key
+from borderflow.domain.barrier import HOLD, OPEN, Decision, YardStanding
+from borderflow.domain.directions import lane_direction_for
+from borderflow.domain.errors import Conflict, Forbidden
+from borderflow.domain.gates import Gate
 from borderflow.domain.queueing import CallUpState, Waiting
 from borderflow.domain.roles import Principal
+from borderflow.domain.yard_rules import needs_bay
 from borderflow.services import bookings, capacity, notify
 from borderflow.services.context import NodeContext
-from borderflow.services.views import iso
 from borderflow.store import tables as t
 from borderflow.store.repositories import CrossingRecord
+from borderflow.store.sql import for_update, insert_ignore
 from borderflow.store.unit_of_work import UnitOfWork
 
 IN_YARD = ("waiting", "called")
-BAY_LANES = frozenset({"yellow", "red"})
+PASSED_THE_CALL = ("called", "served")  # the barrier lets these through to the lanes
 DONE = frozenset({lifecycle.RELEASED, lifecycle.EXITED, lifecycle.CANCELLED, lifecycle.REFUSED})
 
 
 def priority_of(ctx: NodeContext, uow: UnitOfWork, record: CrossingRecord) -> str:
-    """Perishable goods first; then traders with a clean record; then everyone else."""
-    if any(g.get("perishable") for g in record.declaration.get("goods", [])):
-        return "perishable"
     history = uow.crossings.history(record.crossing.declarant_tax_id)
-    clean = history["refused"] == 0 and history["inspections_failed"] == 0
-    return "trusted" if clean and history["crossings"] >= capacity.rules(ctx).trusted_after else "ordinary"
+    return ctx.yard.priority_of(perishable=any(g.get("perishable") for g in record.declaration.get("goods", [])),
+                                crossings=history["crossings"], refused=history["refused"],
+                                inspections_failed=history["inspections_failed"])
 
 
-def check_in(ctx: NodeContext, uow: UnitOfWork, record: CrossingRecord, now: datetime) -> tuple[str, str]:
-    """(decision, reason) for a truck read at the yard entrance."""
+def _row(uow: UnitOfWork, crossing_id: str):  # noqa: ANN202
+    return uow.conn.execute(select(t.yard).where(t.yard.c.crossing_id == crossing_id)).first()
+
+
+def check_in(ctx: NodeContext, uow: UnitOfWork, record: CrossingRecord, now: datetime) -> Decision:
+    """The yard camera read a truck at the entrance: open the yard gate to it, or say why not."""
     crossing = record.crossing
     gate = ctx.node.gate(crossing.gate)
     direction = lane_direction_for(crossing.direction)
     y = t.yard.c
-    here = uow.conn.execute(select(t.yard).where(y.crossing_id == crossing.id)).first()
+    here = _row(uow, crossing.id)
+    ref = {"reference": crossing.reference}
     if here is not None and here.state in IN_YARD:
-        return "open", f"{crossing.reference} is already in the yard ({here.state})"
+        return Decision(OPEN, f"{crossing.reference} is already in the yard ({here.state})", "already_in_yard",
+                        {**ref, "state": here.state})
     if crossing.status not in (lifecycle.DECLARED, lifecycle.IN_TRANSIT):
-        return "hold", f"crossing {crossing.reference} is {crossing.status}: it does not queue in the yard"
+        return Decision(HOLD, f"crossing {crossing.reference} is {crossing.status}: it does not queue in the yard",
+                        "not_queueing", {**ref, "status": crossing.status})
     waiting = uow.conn.execute(select(func.count()).select_from(t.yard).where(
         y.gate == gate.code, y.state.in_(IN_YARD))).scalar_one()
     if waiting >= gate.yard_capacity:
-        return "hold", f"yard full ({waiting} of {gate.yard_capacity} places): wait outside"
+        return Decision(HOLD, f"yard full ({waiting} of {gate.yard_capacity} places): wait outside", "yard_full",
+                        {"waiting": waiting, "places": gate.yard_capacity})
     booking = bookings.active(uow, crossing.id)
     values = dict(gate=gate.code, direction=direction, priority=priority_of(ctx, uow, record), state="waiting",
                   checked_in_at=now, queued_at=now, missed_calls=0, called_at=None, call_deadline=None, lane=None,
-                  bay=None, served_at=None,
+                  bay=None, served_at=None, call_reason=None,
                   booked_from=booking.slot_start if booking else None,
                   booked_until=booking.slot_start + capacity.HOUR if booking else None)
     if here is None:
@@ -74,7 +81,25 @@ def check_in(ctx: NodeContext, uow: UnitOfWork, record: CrossingRecord, now: dat
     record.crossing.note("yard_check_in", at=now, actor="yard", cause=f"checked in at the {gate.name} yard "
                                                                       f"({values['priority']})")
     uow.crossings.save(record, at=now)
-    return "open", f"{crossing.reference} checked in at the yard ({values['priority']}); wait to be called"
+    return Decision(OPEN, f"{crossing.reference} checked in at the yard ({values['priority']}); wait to be called",
+                    "checked_in", {**ref, "priority": values["priority"]})
+
+
+def standing(ctx: NodeContext, uow: UnitOfWork, record: CrossingRecord, gate: Gate, now: datetime) -> YardStanding:
+    """What the barrier must know of the yard: was this truck called forward, and if not, where is it."""
+    crossing = record.crossing
+    enforced = gate.enforce_call_forward and gate.yard_capacity > 0
+    here = _row(uow, crossing.id) if enforced else None
+    called = not enforced or (here is not None and here.state in PASSED_THE_CALL) or \
+        crossing.status in (lifecycle.ARRIVED, lifecycle.INSPECTING, lifecycle.HELD)  # already past the lanes
+    base = dict(enforced=enforced, called=called, yard_name=gate.name, timezone=gate.timezone, now=now)
+    if called or here is None or here.state != "waiting":
+        return YardStanding(**base)
+    direction = lane_direction_for(crossing.direction)
+    order = [w.crossing_id for w in ordered(ctx, uow, gate.code, direction, now)]
+    position = order.index(crossing.id) + 1 if crossing.id in order else None
+    return YardStanding(**base, in_yard=True, position=position,
+                        expected_call=expected_call(ctx, uow, gate, direction, position, now) if position else None)
 
 
 def reached_gate(uow: UnitOfWork, crossing_id: str, now: datetime) -> None:
@@ -87,19 +112,17 @@ def reached_gate(uow: UnitOfWork, crossing_id: str, now: datetime) -> None:
         bookings.release(uow, booking, "used", now)
 
 
-def on_change(ctx: NodeContext, uow: UnitOfWork, record: CrossingRecord) -> None:
+def tidy(ctx: NodeContext, uow: UnitOfWork, crossing_id: str, status: str) -> None:
     """A crossing that is done no longer holds an inspection bay, a yard place or a booking."""
-    crossing, now = record.crossing, ctx.clock.now()
-    if crossing.status not in DONE:
+    if status not in DONE:
         return
-    b = t.bay_assignments.c
-    uow.conn.execute(update(t.bay_assignments).where(b.crossing_id == crossing.id, b.released_at.is_(None))
-                     .values(released_at=now))
-    if crossing.status in (lifecycle.CANCELLED, lifecycle.REFUSED):
+    now = ctx.clock.now()
+    _free_bay(uow, crossing_id, now)
+    if status in (lifecycle.CANCELLED, lifecycle.REFUSED):
         y = t.yard.c
-        uow.conn.execute(update(t.yard).where(y.crossing_id == crossing.id, y.state.in_(IN_YARD))
+        uow.conn.execute(update(t.yard).where(y.crossing_id == crossing_id, y.state.in_(IN_YARD))
                          .values(state="left"))
-        booking = bookings.active(uow, crossing.id)
+        booking = bookings.active(uow, crossing_id)
         if booking is not None:
             bookings.release(uow, booking, "cancelled", now)
 
@@ -109,13 +132,15 @@ def on_change(ctx: NodeContext, uow: UnitOfWork, record: CrossingRecord) -> None
 
 def _lock(uow: UnitOfWork, gate: str, direction: str) -> CallUpState:
     s = t.call_state
-    dialect_insert = pg_insert if uow.conn.dialect.name == "postgresql" else sqlite_insert
-    uow.conn.execute(dialect_insert(s).values(gate=gate, direction=direction, position=0)
-                     .on_conflict_do_nothing(index_elements=[s.c.gate, s.c.direction]))
-    query = select(s.c.position).where(s.c.gate == gate, s.c.direction == direction)
-    if uow.conn.dialect.name == "postgresql":
-        query = query.with_for_update()
+    insert_ignore(uow.conn, s, dict(gate=gate, direction=direction, position=0), [s.c.gate, s.c.direction])
+    query = for_update(uow.conn, select(s.c.position).where(s.c.gate == gate, s.c.direction == direction))
     return CallUpState(uow.conn.execute(query).scalar_one())
+
+
+def _lock_bays(uow: UnitOfWork, gate: str) -> None:
+    """The gate's bay pool is shared by both directions' call-forward steps: lock it before choosing."""
+    insert_ignore(uow.conn, t.bay_pools, dict(gate=gate), [t.bay_pools.c.gate])
+    uow.conn.execute(for_update(uow.conn, select(t.bay_pools.c.gate).where(t.bay_pools.c.gate == gate))).all()
 
 
 def _waiting(uow: UnitOfWork, gate: str, direction: str) -> list[Waiting]:
@@ -129,14 +154,15 @@ def _requeue_missed(ctx: NodeContext, uow: UnitOfWork, gate: str, direction: str
     y = t.yard.c
     missed = uow.conn.execute(select(y.crossing_id).where(
         y.gate == gate, y.direction == direction, y.state == "called", y.call_deadline < now)).scalars().all()
+    minutes = int(ctx.yard.call_timeout.total_seconds() // 60)
     for crossing_id in missed:
         uow.conn.execute(update(t.yard).where(y.crossing_id == crossing_id).values(
             state="waiting", queued_at=now, missed_calls=y.missed_calls + 1, lane=None, bay=None,
-            call_deadline=None))
+            call_deadline=None, call_reason=None))
         _free_bay(uow, crossing_id, now)
         notify.tell(ctx, uow, crossing_id, "requeued",
-                    f"You did not reach the gate within {int(capacity.rules(ctx).call_timeout.total_seconds() // 60)} "
-                    "minutes of your call: you are back in line", {})
+                    f"You did not reach the gate within {minutes} minutes of your call: you are back in line",
+                    {"minutes": minutes})
     return len(missed)
 
 
@@ -146,7 +172,7 @@ def _free_bay(uow: UnitOfWork, crossing_id: str, now: datetime) -> None:
                      .values(released_at=now))
 
 
-def _assign_bay(uow: UnitOfWork, gate, crossing_id: str, now: datetime) -> int | None:  # noqa: ANN001
+def _assign_bay(uow: UnitOfWork, gate: Gate, crossing_id: str, now: datetime) -> int | None:
     b = t.bay_assignments.c
     busy = set(uow.conn.execute(select(b.bay).where(b.gate == gate.code, b.released_at.is_(None))).scalars())
     free = next((n for n in range(1, gate.inspection_bays + 1) if n not in busy), None)
@@ -156,21 +182,44 @@ def _assign_bay(uow: UnitOfWork, gate, crossing_id: str, now: datetime) -> int |
     return free
 
 
+def _goods_lanes(gate: Gate, direction: str) -> list[str]:
+    return [lane.code for lane in gate.lanes_for(direction) if lane.kind == "goods"]
+
+
+def _in_flight(uow: UnitOfWork, gate: str, direction: str) -> dict[str, int]:
+    y = t.yard.c
+    return dict(uow.conn.execute(select(y.lane, func.count()).where(
+        y.gate == gate, y.direction == direction, y.state == "called").group_by(y.lane)).all())
+
+
+def called_this_hour(uow: UnitOfWork, gate: str, direction: str, now: datetime) -> int:
+    y = t.yard.c
+    return uow.conn.execute(select(func.count()).select_from(t.yard).where(
+        y.gate == gate, y.direction == direction, y.called_at >= capacity.floor_hour(now))).scalar_one()
+
+
+def _call(ctx: NodeContext, uow: UnitOfWork, gate: Gate, direction: str, crossing_id: str, lane: str, bay: int | None,
+          now: datetime, reason: str | None = None) -> None:
+    minutes = int(ctx.yard.call_timeout.total_seconds() // 60)
+    uow.conn.execute(update(t.yard).where(t.yard.c.crossing_id == crossing_id).values(
+        state="called", called_at=now, call_deadline=now + ctx.yard.call_timeout, lane=lane, bay=bay,
+        call_reason=reason))
+    where = f"lane {lane}" + (f", inspection bay {bay}" if bay else "")
+    notify.tell(ctx, uow, crossing_id, "called", f"Go to {gate.name} {where} now; you have {minutes} minutes",
+                {"gate": gate.code, "lane": lane, "bay": bay, "minutes": minutes})
+
+
 def call_forward(ctx: NodeContext, uow: UnitOfWork, gate_code: str, direction: str) -> list[dict]:
     """One call-forward step for one gate and direction; returns who was called."""
-    gate, now, r = ctx.node.gate(gate_code), ctx.clock.now(), capacity.rules(ctx)
+    gate, now, r = ctx.node.gate(gate_code), ctx.clock.now(), ctx.yard
     state = _lock(uow, gate.code, direction)
     _requeue_missed(ctx, uow, gate.code, direction, now)
     bookings.no_shows(uow, gate.code, direction, now, r)
-    y = t.yard.c
-    hour = capacity.floor_hour(now)
     places = capacity.capacity_now(ctx, uow, gate, direction, now)
-    called_this_hour = uow.conn.execute(select(func.count()).select_from(t.yard).where(
-        y.gate == gate.code, y.direction == direction, y.called_at >= hour)).scalar_one()
-    lanes = [lane.code for lane in gate.lanes_for(direction) if lane.kind == "goods"]
-    in_flight = dict(uow.conn.execute(select(y.lane, func.count()).where(
-        y.gate == gate.code, y.direction == direction, y.state == "called").group_by(y.lane)).all())
-    n = min(places - called_this_hour, len(lanes) * r.called_per_lane - sum(in_flight.values()))
+    already = called_this_hour(uow, gate.code, direction, now)
+    lanes = _goods_lanes(gate, direction)
+    in_flight = _in_flight(uow, gate.code, direction)
+    n = r.call_budget(places_left=places - already, lanes=len(lanes), in_flight=sum(in_flight.values()))
     uow.conn.execute(update(t.call_state).where(t.call_state.c.gate == gate.code,
                                                 t.call_state.c.direction == direction).values(last_run_at=now))
     if n <= 0:
@@ -178,17 +227,14 @@ def call_forward(ctx: NodeContext, uow: UnitOfWork, gate_code: str, direction: s
     picked, state = r.policy().pick(_waiting(uow, gate.code, direction), now, n, state)
     lanes_of = dict(uow.conn.execute(select(t.crossings.c.id, t.crossings.c.risk_lane).where(
         t.crossings.c.id.in_([w.crossing_id for w in picked]))).all()) if picked else {}
+    if any(needs_bay(lanes_of.get(w.crossing_id, "")) for w in picked):
+        _lock_bays(uow, gate.code)
     called = []
     for truck in picked:
         lane = min(lanes, key=lambda code: (in_flight.get(code, 0), code))
         in_flight[lane] = in_flight.get(lane, 0) + 1
-        bay = _assign_bay(uow, gate, truck.crossing_id, now) if lanes_of.get(truck.crossing_id) in BAY_LANES else None
-        uow.conn.execute(update(t.yard).where(y.crossing_id == truck.crossing_id).values(
-            state="called", called_at=now, call_deadline=now + r.call_timeout, lane=lane, bay=bay))
-        where = f"lane {lane}" + (f", inspection bay {bay}" if bay else "")
-        notify.tell(ctx, uow, truck.crossing_id, "called",
-                    f"Go to {gate.name} {where} now; you have {int(r.call_timeout.total_seconds() // 60)} minutes",
-                    {"gate": gate.code, "lane": lane, "bay": bay})
+        bay = _assign_bay(uow, gate, truck.crossing_id, now) if needs_bay(lanes_of.get(truck.crossing_id, "")) else None
+        _call(ctx, uow, gate, direction, truck.crossing_id, lane, bay, now)
         called.append({"crossing_id": truck.crossing_id, "priority": truck.priority, "lane": lane, "bay": bay,
                        "waited_min": round((now - truck.checked_in_at).total_seconds() / 60, 1)})
     uow.conn.execute(update(t.call_state).where(t.call_state.c.gate == gate.code,
@@ -197,8 +243,48 @@ def call_forward(ctx: NodeContext, uow: UnitOfWork, gate_code: str, direction: s
     if called:
         uow.log_action(at=now, actor="yard", action="yard.call_forward", subject=f"{gate.code}/{direction}",
                        data={"called": [c["crossing_id"] for c in called], "places": places,
-                             "called_this_hour": called_this_hour + len(called)})
+                             "called_this_hour": already + len(called)})
     return called
+
+
+def call_one(ctx: NodeContext, uow: UnitOfWork, principal: Principal, crossing_id: str, reason: str) -> dict:
+    """A supervisor calls one named truck at once, out of turn (an ambulance of a truck, a VIP
+    convoy, a queue that the rules cannot see): audited, with the reason, in the history."""
+    if not principal.may("yard.call_one"):
+        raise Forbidden(f"role {principal.role} may not call a truck out of turn")
+    record = uow.crossings.get(crossing_id, for_update=True)
+    if record is None:
+        from borderflow.domain.errors import NotFound
+        raise NotFound(f"crossing {crossing_id}")
+    crossing, now = record.crossing, ctx.clock.now()
+    if crossing.status not in (lifecycle.DECLARED, lifecycle.IN_TRANSIT, lifecycle.RELEASED):
+        raise Conflict(f"crossing {crossing.reference} is {crossing.status}: only a truck not yet at the gate "
+                       "can be called forward", current_status=crossing.status)
+    gate = ctx.node.gate(crossing.gate)
+    direction = lane_direction_for(crossing.direction)
+    here = _row(uow, crossing.id)
+    if here is not None and here.state in PASSED_THE_CALL:
+        raise Conflict(f"{crossing.reference} was already called forward ({here.state})", current_status=here.state)
+    if here is None:  # not checked in (yard camera missed it): it joins the yard as called
+        uow.conn.execute(insert(t.yard).values(
+            crossing_id=crossing.id, gate=gate.code, direction=direction, priority=priority_of(ctx, uow, record),
+            state="waiting", checked_in_at=now, queued_at=now, missed_calls=0))
+    _lock(uow, gate.code, direction)
+    in_flight = _in_flight(uow, gate.code, direction)
+    lanes = _goods_lanes(gate, direction)
+    lane = min(lanes, key=lambda code: (in_flight.get(code, 0), code))
+    bay = None
+    if needs_bay(crossing.risk_lane):
+        _lock_bays(uow, gate.code)
+        bay = _assign_bay(uow, gate, crossing.id, now)
+    _call(ctx, uow, gate, direction, crossing.id, lane, bay, now, reason=f"{principal.actor}: {reason}")
+    crossing.note("called_out_of_turn", at=now, actor=principal.actor, cause=f"called forward out of turn: {reason}",
+                  lane=lane, bay=bay)
+    uow.crossings.save(record, at=now)
+    uow.log_action(at=now, actor=principal.actor, action="yard.call_one", subject=crossing.id,
+                   data={"reason": reason, "gate": gate.code, "lane": lane, "bay": bay})
+    return {"crossing_id": crossing.id, "reference": crossing.reference, "lane": lane, "bay": bay,
+            "called_at": now.isoformat(), "reason": reason}
 
 
 def call_forward_all(ctx: NodeContext) -> int:
@@ -212,94 +298,23 @@ def call_forward_all(ctx: NodeContext) -> int:
     return total
 
 
-# ------------------------------------------------------------------ views
+# ------------------------------------------------------------------ order and expected times
 
 
-def service_rate(uow: UnitOfWork, gate: str, direction: str, now: datetime) -> float | None:
-    """Trucks called per hour over the last hour, measured."""
-    y = t.yard.c
-    calls = uow.conn.execute(select(func.count()).select_from(t.yard).where(
-        y.gate == gate, y.direction == direction, y.called_at >= now - capacity.HOUR)).scalar_one()
-    return float(calls) if calls else None
-
-
-def _ordered(ctx: NodeContext, uow: UnitOfWork, gate: str, direction: str, now: datetime) -> list[Waiting]:
+def ordered(ctx: NodeContext, uow: UnitOfWork, gate: str, direction: str, now: datetime) -> list[Waiting]:
+    """The queue as the policy will call it: position n is order()[n - 1]."""
     state = uow.conn.execute(select(t.call_state.c.position).where(
         t.call_state.c.gate == gate, t.call_state.c.direction == direction)).scalar() or 0
-    return capacity.rules(ctx).policy().order(_waiting(uow, gate, direction), now, CallUpState(state))
+    return ctx.yard.policy().order(_waiting(uow, gate, direction), now, CallUpState(state))
 
 
-def yard_view(ctx: NodeContext, uow: UnitOfWork, principal: Principal, gate_code: str, direction: str) -> dict:
-    if not principal.may("yard.read"):
-        raise Forbidden(f"role {principal.role} may not read the yard")
-    gate = capacity.gate_or_problem(ctx, gate_code)
-    direction = capacity.direction_or_problem(direction)
-    now = ctx.clock.now()
-    y, c = t.yard.c, t.crossings.c
-    rows = {r.crossing_id: r for r in uow.conn.execute(
-        select(y.crossing_id, y.priority, y.checked_in_at, y.booked_from, y.booked_until, y.called_at, y.lane, y.bay,
-               y.state, c.reference, c.plate, c.risk_lane).join(t.crossings, c.id == y.crossing_id)
-        .where(y.gate == gate.code, y.direction == direction, y.state.in_(IN_YARD)))}
-    waiting = [{"crossing_id": w.crossing_id, "reference": rows[w.crossing_id].reference,
-                "plate": rows[w.crossing_id].plate, "priority": w.priority, "risk_lane": rows[w.crossing_id].risk_lane,
-                "checked_in_at": iso(rows[w.crossing_id].checked_in_at), "position": i + 1,
-                "booked_from": iso(w.booked_from), "booked_until": iso(w.booked_until)}
-               for i, w in enumerate(_ordered(ctx, uow, gate.code, direction, now))]
-    called = sorted(({"crossing_id": r.crossing_id, "reference": r.reference, "plate": r.plate,
-                      "risk_lane": r.risk_lane, "called_at": iso(r.called_at), "lane": r.lane, "bay": r.bay}
-                     for r in rows.values() if r.state == "called"), key=lambda x: x["called_at"])
-    return {"gate": gate.code, "direction": direction, "capacity_this_hour":
-            capacity.capacity_now(ctx, uow, gate, direction, now), "waiting": waiting, "called": called}
+CALENDAR_HOURS = 72  # how far ahead an expected call time is looked for
 
 
-NEXT_STEP = {
-    lifecycle.ARRIVED: "At the gate: follow the officers' instructions.",
-    lifecycle.INSPECTING: "Inspection under way: stay with your truck.",
-    lifecycle.RELEASED: "Cleared: drive through the barrier.",
-    lifecycle.EXITED: "Crossing complete.",
-    lifecycle.CANCELLED: "This crossing was cancelled.",
-    lifecycle.REFUSED: "Refused: see the officers at the gate.",
-}
-
-
-def driver_view(ctx: NodeContext, uow: UnitOfWork, reference: str, plate: str) -> dict:
-    """What the driver needs on a phone: no account, the reference and the plate are the key."""
-    record = uow.crossings.by_reference(reference.strip().upper())
-    if record is None or match_key(record.plate) != match_key(plate):
-        raise NotFound(f"crossing {reference} with plate {plate}")
-    crossing, now = record.crossing, ctx.clock.now()
-    gate = ctx.node.gate(crossing.gate)
-    direction = lane_direction_for(crossing.direction)
-    here = uow.conn.execute(select(t.yard).where(t.yard.c.crossing_id == crossing.id)).first()
-    position = eta = None
-    basis = None
-    if crossing.status == lifecycle.HELD:
-        step = f"Stopped: {crossing.hold_reason}. Wait for an officer."
-    elif here is not None and here.state == "called":
-        step = (f"Go to {gate.name} lane {here.lane}" + (f", inspection bay {here.bay}" if here.bay else "")
-                + f" now; be there by {iso(here.call_deadline)}.")
-    elif here is not None and here.state == "waiting":
-        order = [w.crossing_id for w in _ordered(ctx, uow, gate.code, direction, now)]
-        position = order.index(crossing.id) + 1
-        rate = service_rate(uow, gate.code, direction, now)
-        basis = "measured"
-        if rate is None:
-            rate, basis = float(max(1, capacity.capacity_now(ctx, uow, gate, direction, now))), "capacity"
-        eta = now + timedelta(hours=position / rate)
-        step = f"Wait in the {gate.name} yard: you are number {position} in line."
-    elif crossing.status in (lifecycle.DECLARED, lifecycle.IN_TRANSIT):
-        booking = bookings.active(uow, crossing.id)
-        when = f" for your slot at {iso(booking.slot_start)}" if booking else ""
-        step = f"Drive to the {gate.name} waiting yard{when} and enter past the yard camera."
-    else:
-        step = NEXT_STEP.get(crossing.status, crossing.status)
-    return {"reference": crossing.reference, "plate": record.plate, "status": crossing.status, "gate": gate.code,
-            "gate_name": gate.names, "direction": direction, "risk_lane": crossing.risk_lane,
-            "position": position, "estimated_call_at": iso(eta), "estimate_basis": basis, "next_step": step,
-            "hold_reason": crossing.hold_reason, "called_at": iso(here.called_at) if here else None,
-            "lane": here.lane if here is not None and here.state == "called" else None,
-            "notifications": notify.recent(uow, crossing.id)}
-
-
-def median_minutes(values: list[timedelta]) -> float | None:
-    return round(statistics.median(v.total_seconds() for v in values) / 60, 1) if values else None
+def expected_call(ctx: NodeContext, uow: UnitOfWork, gate: Gate, direction: str, position: int,
+                  now: datetime) -> datetime | None:
+    """When the truck at `position` should be called, from the capacity calendar (closed hours,
+    closures and the partner's cap included); None when the calendar has no room for it."""
+    calendar = capacity.hours(ctx, uow, gate, direction, now, CALENDAR_HOURS)
+    return cap.expected_call(position, [(h["start"], h["capacity"]) for h in calendar], now,
+                             called_this_hour(uow, gate.code, direction, now))

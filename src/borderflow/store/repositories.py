@@ -11,7 +11,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from borderflow.domain import lifecycle
-from borderflow.domain.crossing import Crossing
+from borderflow.domain.crossing import Crossing, CrossingEvent
+from borderflow.domain.signoffs import Signoff
 from borderflow.store import tables as t
 
 
@@ -30,6 +31,8 @@ class CrossingRecord:
 class CrossingRepository:
     def __init__(self, conn: Connection):
         self.conn = conn
+        # (crossing id, event) for every event saved in this unit of work: what reactions follow
+        self.recorded: list[tuple[str, CrossingEvent]] = []
 
     def add(self, crossing: Crossing, declaration: dict, *, plate: str, plate_key: str,
             trailer_plate: str | None, expected_arrival: datetime, at: datetime, actor: str,
@@ -38,6 +41,7 @@ class CrossingRepository:
             id=crossing.id, reference=crossing.reference, direction=crossing.direction, gate=crossing.gate,
             status=crossing.status, risk_lane=crossing.risk_lane, risk_reasons=crossing.risk_reasons,
             version=crossing.version, hold_reason=crossing.hold_reason, checks_passed=sorted(crossing.checks_passed),
+            signoffs=_signoffs_json(crossing),
             declarant_tax_id=crossing.declarant_tax_id, plate=plate, plate_key=plate_key,
             trailer_plate=trailer_plate, expected_arrival=expected_arrival,
             customs_declaration_no=declaration.get("customs_declaration_no"), declaration=declaration,
@@ -76,7 +80,8 @@ class CrossingRepository:
         c = record.crossing
         values: dict[str, Any] = dict(status=c.status, risk_lane=c.risk_lane, risk_reasons=c.risk_reasons,
                                       version=c.version, hold_reason=c.hold_reason,
-                                      checks_passed=sorted(c.checks_passed), updated_at=at)
+                                      checks_passed=sorted(c.checks_passed), signoffs=_signoffs_json(c),
+                                      updated_at=at)
         if declaration is not None:
             values.update(declaration=declaration, plate=plate, plate_key=plate_key, trailer_plate=trailer_plate,
                           expected_arrival=expected_arrival,
@@ -146,14 +151,19 @@ class CrossingRepository:
             self.conn.execute(insert(t.crossing_events), [
                 dict(crossing_id=c.id, action=e.action, from_status=e.from_status, to_status=e.to_status,
                      at=e.at, actor=e.actor, cause=e.cause, data=e.data) for e in c.new_events])
+            self.recorded.extend((c.id, e) for e in c.new_events)
             c.new_events.clear()
+
+
+def _signoffs_json(c: Crossing) -> list[dict]:
+    return [s.to_json() for s in c.signoffs.values()]
 
 
 def _record(row: Any) -> CrossingRecord:
     crossing = Crossing(id=row.id, reference=row.reference, direction=row.direction, gate=row.gate,
                         declarant_tax_id=row.declarant_tax_id, status=row.status, risk_lane=row.risk_lane,
                         risk_reasons=list(row.risk_reasons), version=row.version, hold_reason=row.hold_reason,
-                        checks_passed=set(row.checks_passed))
+                        signoffs={s["agency"]: Signoff.from_json(s) for s in row.signoffs or []})
     partner = {name: getattr(row, column) for name, column in PARTNER_COLUMNS.items()}
     return CrossingRecord(crossing, row.declaration, row.plate, row.created_at, row.updated_at,
                           {k: v for k, v in partner.items() if v is not None})

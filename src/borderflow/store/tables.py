@@ -55,6 +55,7 @@ crossings = Table(
     Column("version", Integer, nullable=False),
     Column("hold_reason", Text),
     Column("checks_passed", JSON, nullable=False),
+    Column("signoffs", JSON, nullable=False, server_default=text("'[]'")),  # each agency's say, see domain/signoffs
     Column("declarant_tax_id", String(32), nullable=False),
     Column("plate", String(32), nullable=False),
     Column("plate_key", String(32), nullable=False),
@@ -357,6 +358,7 @@ yard = Table(
     Column("bay", Integer),
     Column("missed_calls", Integer, nullable=False),
     Column("served_at", UTC_TIME),
+    Column("call_reason", Text),  # set when a supervisor called this truck out of turn
     Index("ix_yard_gate_state", "gate", "direction", "state", "queued_at"),
     Index("ix_yard_called", "gate", "direction", "called_at"),
 )
@@ -379,6 +381,15 @@ bay_assignments = Table(
     Column("assigned_at", UTC_TIME, nullable=False),
     Column("released_at", UTC_TIME),
     Index("ix_bay_assignments_open", "gate", "released_at", "bay"),
+    # The last line of defence behind the bay pool's lock: a bay is held by one truck at a time.
+    Index("uq_bay_assignments_held", "gate", "bay", unique=True, sqlite_where=text("released_at IS NULL"),
+          postgresql_where=text("released_at IS NULL")),
+)
+
+# One row per gate: the lock every call-forward step (either direction) takes before giving out a bay.
+bay_pools = Table(
+    "bay_pools", metadata,
+    Column("gate", String(16), primary_key=True),
 )
 
 # What drivers were told (call-forward, hold, release), kept for the driver page and audits.

@@ -5,6 +5,7 @@ appended last (the audit head is the one hot row), and nothing is visible until 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -28,9 +29,11 @@ def _writer_lock(engine: Engine) -> threading.Lock | None:
 
 
 class UnitOfWork:
-    def __init__(self, engine: Engine, *, write: bool = True):
+    def __init__(self, engine: Engine, *, write: bool = True,
+                 before_commit: Callable[[UnitOfWork], None] | None = None):
         self.engine = engine
         self.write = write
+        self._before_commit = before_commit
         self.conn: Connection
         self._audit: list[dict[str, Any]] = []
         self._after_commit: list = []
@@ -73,6 +76,8 @@ class UnitOfWork:
         self._after_commit.append(fn)
 
     def commit(self) -> None:
+        if self._before_commit is not None:
+            self._before_commit(self)  # the reactions to what the use case recorded, in this transaction
         for entry in self._audit:
             audit.append(self.conn, **entry)
         self._audit.clear()

@@ -13,10 +13,10 @@ from datetime import datetime
 from sqlalchemy import select
 
 from borderflow.domain import lifecycle
-from borderflow.domain.barrier import lane_direction_for
+from borderflow.domain.directions import lane_direction_for
 from borderflow.domain.errors import DomainError
 from borderflow.domain.roles import Principal
-from borderflow.services import bookings, capacity, crossings, exchange_ops, gate, yard
+from borderflow.services import bookings, capacity, crossings, exchange_ops, gate, yard_views
 from borderflow.services.context import NodeContext
 from borderflow.store import tables as t
 from borderflow.web import optional
@@ -44,7 +44,7 @@ def gather(ctx: NodeContext, principal: Principal, gate_code: str, direction: st
     lanes_way = lane_direction_for(direction)  # the yard and slots speak of outbound/inbound lanes
     out: dict = {}
     if "yard" in wanted or "lanes" in wanted:
-        out["yard"] = _safe(lambda: optional.read(ctx, yard.yard_view, principal, gate_code, lanes_way))
+        out["yard"] = _safe(lambda: optional.read(ctx, yard_views.yard_view, principal, gate_code, lanes_way))
     with ctx.uow(write=False) as uow:
         if "crossings" in wanted or "holds" in wanted:
             active = [c for c in crossings.search(uow, principal, status=None, gate=gate_code, plate=None,

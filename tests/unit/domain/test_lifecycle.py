@@ -11,13 +11,16 @@ from hypothesis import strategies as st
 from borderflow.domain import lifecycle
 from borderflow.domain.crossing import Crossing
 from borderflow.domain.errors import Conflict
+from borderflow.domain.signoffs import SignoffRules
 
 T0 = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 
 
 def crossing(lane: str = "green", direction: str = "export") -> Crossing:
+    required = SignoffRules().required(risk_lane=lane, direction=direction, hs_codes=("07141011",))
     return Crossing.declare(id="c1", reference="KIM-0000001", direction=direction, gate="KIMTHANH",
-                            declarant_tax_id="5300123456", risk_lane=lane, risk_reasons=[], at=T0, actor="test")
+                            declarant_tax_id="5300123456", risk_lane=lane, risk_reasons=[], at=T0, actor="test",
+                            signoffs=required)
 
 
 def test_terminal_states_allow_nothing():
@@ -77,13 +80,13 @@ def test_only_import_crossings_hear_that_the_partner_let_them_go():
 
 def test_hold_when_red_lane_not_inspected():
     c = crossing("red")
-    with pytest.raises(Conflict, match="red lane: physical inspection not yet passed"):
+    with pytest.raises(Conflict, match="release needs the sign-off of customs first"):
         c.release(at=T0, actor="customs", cause="ok")
 
 
 def test_yellow_lane_releases_after_a_document_check():
     c = crossing("yellow")
-    c.record_check(kind="document", passed=True, at=T0, actor="customs", notes="ok")
+    c.record_signoff(agency="customs", kind="document", passed=True, at=T0, actor="customs", notes="ok")
     c.release(at=T0, actor="customs", cause="documents fine")
     assert c.status == lifecycle.RELEASED
 
@@ -91,7 +94,8 @@ def test_yellow_lane_releases_after_a_document_check():
 def test_failed_physical_inspection_holds_with_the_notes():
     c = crossing("red")
     c.apply("arrive", at=T0, actor="device", cause="read")
-    c.record_check(kind="physical", passed=False, at=T0, actor="quarantine", notes="fruit fly larvae")
+    c.record_signoff(agency="quarantine", kind="physical", passed=False, at=T0, actor="quarantine",
+                      notes="fruit fly larvae")
     assert c.status == lifecycle.HELD
     assert "fruit fly larvae" in c.hold_reason
 
@@ -99,10 +103,13 @@ def test_failed_physical_inspection_holds_with_the_notes():
 def test_amendment_forgets_a_document_check_but_not_a_physical_one():
     c = crossing("red")
     c.apply("arrive", at=T0, actor="device", cause="read")
-    c.record_check(kind="document", passed=True, at=T0, actor="customs", notes="")
-    c.record_check(kind="physical", passed=True, at=T0, actor="customs", notes="")
-    c.reassess(risk_lane="red", risk_reasons=["x"], version=2, at=T0, actor="declarant")
+    c.record_signoff(agency="customs", kind="physical", passed=True, at=T0, actor="customs", notes="")
+    c.record_signoff(agency="quarantine", kind="document", passed=True, at=T0, actor="quarantine", notes="")
+    c.reassess(risk_lane="red", risk_reasons=["x"], version=2, at=T0, actor="declarant",
+               signoffs=SignoffRules().required(risk_lane="red", direction="export", hs_codes=()))
     assert c.checks_passed == {"physical"}
+    assert c.signoffs["customs"].status == "passed" and c.pending_signoffs() == []
+    assert c.signoffs["quarantine"].required is False  # kept on record, no longer asked
 
 
 def test_no_amendment_after_release():

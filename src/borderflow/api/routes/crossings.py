@@ -10,7 +10,7 @@ from borderflow.api.deps import ContextDep, CurrentPrincipal, IdempotencyKey
 from borderflow.api.routes import ERRORS, answer
 from borderflow.domain import lifecycle
 from borderflow.schemas import DeclarationIn, InspectionIn, NoteIn, ReasonIn
-from borderflow.services import crossings, officers
+from borderflow.services import crossings, officers, signoffs
 from borderflow.services.idempotency import run_once
 
 router = APIRouter(tags=["crossings"], responses={k: ERRORS[k] for k in (400, 401, 403, 413, 422)})
@@ -39,6 +39,17 @@ def list_crossings(ctx: ContextDep, principal: CurrentPrincipal,
     with ctx.uow(write=False) as uow:
         return crossings.search(uow, principal, status=status, gate=gate.upper() if gate else None, plate=plate,
                                 risk_lane=risk_lane, limit=limit, offset=offset)
+
+
+@router.get("/signoffs")
+def signoff_queue(ctx: ContextDep, principal: CurrentPrincipal,
+                  agency: Annotated[str | None, Query(max_length=16, description="default: the caller's own")] = None,
+                  gate: Annotated[str | None, Query(max_length=40)] = None,
+                  limit: Annotated[int, Query(ge=1, le=500)] = 200) -> dict:
+    """One agency's work queue: the trucks still waiting for its sign-off, those at the gate first,
+    oldest first."""
+    with ctx.uow(write=False) as uow:
+        return signoffs.work_queue(uow, principal, agency=agency, gate=gate, limit=limit)
 
 
 @router.get("/crossings/{crossing_id}", responses={404: ERRORS[404]})
@@ -75,11 +86,12 @@ def cancel(ctx: ContextDep, principal: CurrentPrincipal, crossing_id: CrossingId
 @router.post("/crossings/{crossing_id}/inspections", status_code=201, responses=WITH_404_409)
 def inspect(ctx: ContextDep, principal: CurrentPrincipal, crossing_id: CrossingId, body: InspectionIn,
             idempotency_key: IdempotencyKey = None):
-    """Record a document check or a physical inspection and its result."""
+    """An agency's sign-off: a document check or a physical inspection and its result. The agency
+    is the caller's role (customs, quarantine, border_guard); a supervisor names it."""
     status, view, replayed = run_once(
         ctx, principal, idempotency_key, {"id": crossing_id, **body.model_dump()},
         lambda uow: officers.inspect(ctx, uow, principal, crossing_id, kind=body.kind, result=body.result,
-                                     notes=body.notes))
+                                     notes=body.notes, agency=body.agency))
     return answer(status, view, replayed)
 
 

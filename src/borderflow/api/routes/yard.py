@@ -13,7 +13,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from borderflow.api.deps import ContextDep, CurrentPrincipal, IdempotencyKey
 from borderflow.api.routes import ERRORS, answer
 from borderflow.domain.errors import Forbidden
-from borderflow.services import bookings, capacity, waits, yard
+from borderflow.schemas import ReasonIn
+from borderflow.services import bookings, capacity, waits, yard, yard_views
 from borderflow.services.idempotency import run_once
 
 router = APIRouter(responses={k: ERRORS[k] for k in (400, 401, 403, 413, 422)})
@@ -101,7 +102,7 @@ def yard_queue(ctx: ContextDep, principal: CurrentPrincipal, gate: Annotated[str
                direction: Direction) -> dict:
     """The queue as the policy orders it now, and the trucks called to the lanes."""
     with ctx.uow(write=False) as uow:
-        return yard.yard_view(ctx, uow, principal, gate, direction)
+        return yard_views.yard_view(ctx, uow, principal, gate, direction)
 
 
 @router.post("/yard/call-forward", tags=["yard"])
@@ -117,12 +118,24 @@ def call_forward(ctx: ContextDep, principal: CurrentPrincipal, gate: Annotated[s
     return {"gate": code, "direction": direction, "called": called}
 
 
+@router.post("/crossings/{crossing_id}/call-forward", tags=["yard"], responses=WITH_404_409)
+def call_one(ctx: ContextDep, principal: CurrentPrincipal, crossing_id: CrossingId, body: ReasonIn,
+             idempotency_key: IdempotencyKey = None):
+    """Call one named truck to the gate now, out of turn (supervisor; the reason is audited)."""
+    if not principal.may("yard.call_one"):
+        raise Forbidden(f"role {principal.role} may not call a truck out of turn")
+    status_code, view, replayed = run_once(
+        ctx, principal, idempotency_key, {"id": crossing_id, "call": body.reason},
+        lambda uow: (200, yard.call_one(ctx, uow, principal, crossing_id, body.reason)))
+    return answer(status_code, view, replayed)
+
+
 @public.get("/driver/{reference}")
 def driver(ctx: ContextDep, reference: Annotated[str, Path(min_length=3, max_length=16)],
            plate: Annotated[str, Query(min_length=2, max_length=40)]) -> dict:
     """For the driver's phone, no account: the crossing reference and the plate."""
     with ctx.uow(write=False) as uow:
-        return yard.driver_view(ctx, uow, reference, plate)
+        return yard_views.driver_view(ctx, uow, reference, plate)
 
 
 @public.get("/wait-times")

@@ -11,7 +11,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from borderflow.domain.barrier import lane_direction_for
+from borderflow.domain.directions import lane_direction_for
 from borderflow.domain.errors import DomainError, Forbidden, NotFound, Problem, ValidationFailed
 from borderflow.services import gate, officers, yard
 from borderflow.services.idempotency import run_once

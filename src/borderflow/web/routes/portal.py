@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from borderflow import schemas
-from borderflow.domain.barrier import lane_direction_for
+from borderflow.domain.directions import lane_direction_for
 from borderflow.domain.errors import DomainError, NotFound, ValidationFailed
 from borderflow.domain.roles import Principal
 from borderflow.services import bookings, crossings

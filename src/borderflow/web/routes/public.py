@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from borderflow.domain.errors import DomainError, NotFound
-from borderflow.services import waits, yard
+from borderflow.services import waits, yard_views
 from borderflow.web import chart, optional
 from borderflow.web.pages import finish, fragment, render, web
 
@@ -18,7 +18,7 @@ WAY = {"outbound": "export", "inbound": "import"}  # lane direction -> crossing 
 
 def _driver_status(request: Request, reference: str, plate: str) -> dict | None:
     try:
-        view = optional.read(web(request).ctx, yard.driver_view, reference, plate)
+        view = optional.read(web(request).ctx, yard_views.driver_view, reference, plate)
     except NotFound:
         return None
     return {**view, "direction": WAY.get(view.get("direction"), view.get("direction"))}
