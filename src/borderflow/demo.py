@@ -75,7 +75,7 @@ def set_up(root: Path, base_port: int, fresh: bool) -> tuple[DemoNode, DemoNode]
         migrate.upgrade(engine)
         if not keyfiles.all_keys(node.folder):
             keyfiles.generate(node.folder, node.id, now)
-        for role in ("customs", "device", "supervisor", "gate_operator"):
+        for role in ("customs", "quarantine", "border_guard", "device", "supervisor", "gate_operator"):
             node.keys[role] = apikeys.create(engine, role=role, name=f"demo-{role}", declarant_tax_id=None, at=now)
         engine.dispose()
     for here, there in (nodes, nodes[::-1]):
@@ -209,22 +209,26 @@ class Drive:
                               .get("lane") and p, 600)
             if page is None:
                 return False
-            for _ in range(4):
+            for _ in range(6):
                 decision = device.post("/api/v1/gate-events", json={
                     "gate": gate, "lane": page["lane"], "kind": "plate_read", "plate": plate,
                     "confidence": 0.97}).json()
                 if decision.get("decision") == "open":
                     return True
-                status = decision.get("status")
-                if status in ("arrived", "held", "inspecting"):  # the officers check what the lane asks for
-                    lane = crossing.get("risk_lane")
-                    kind = "physical" if lane == "red" else "document"
-                    customs.post(f"/api/v1/crossings/{crossing['id']}/inspections",
-                                 json={"kind": kind, "result": "pass", "notes": "demo check"})
-                    if status == "held":
-                        customs.post(f"/api/v1/crossings/{crossing['id']}/release", json={"note": "demo"})
+                if decision.get("reason_code") == "signoff_pending":  # each agency the rules name looks at it
+                    self._sign_off(node, crossing["id"], decision["reason_params"]["agencies"])
+                elif decision.get("status") == "held":
+                    customs.post(f"/api/v1/crossings/{crossing['id']}/release", json={"note": "demo"})
                 time.sleep(0.5)
         return False
+
+    def _sign_off(self, node: DemoNode, crossing_id: str, agencies: list[str]) -> None:
+        with node.client("customs") as customs:
+            asked = {s["agency"]: s["check"] for s in customs.get(f"/api/v1/crossings/{crossing_id}").json()["signoffs"]}
+        for agency in agencies:
+            with node.client(agency) as officer:
+                officer.post(f"/api/v1/crossings/{crossing_id}/inspections",
+                             json={"kind": asked.get(agency, "document"), "result": "passed", "notes": "demo check"})
 
 
 def agree(vn: DemoNode, cn: DemoNode) -> tuple[int, int, bool]:

@@ -47,6 +47,18 @@ def plate_read(side: Side, gate: str, lane: str, plate: str) -> dict:
     return response.json()
 
 
+def through_the_gate(side: Side, gate: str, plate: str, crossing_id: str) -> dict:
+    """The yard's steps, then the barrier: check in at the yard camera, called forward (here by a
+    supervisor, out of turn: these tests are about the exchange, not the queue), read at the lane."""
+    with side.client("device") as device, side.client("supervisor") as supervisor:
+        entry = device.post("/api/v1/gate-events", json={"kind": "yard_entry", "gate": gate, "lane": "YARD",
+                                                          "plate": plate, "confidence": 0.97})
+        assert entry.status_code == 201 and entry.json()["decision"] == "open", entry.text
+        called = supervisor.post(f"/api/v1/crossings/{crossing_id}/call-forward", json={"reason": "test truck"})
+        assert called.status_code == 200, called.text
+    return plate_read(side, gate, called.json()["lane"], plate)
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def pair(request, tmp_path):
     if request.param == "sqlite":
@@ -77,9 +89,11 @@ def test_a_truck_declared_on_vn_is_known_on_cn_before_arrival_and_both_end_with_
     eventually(lambda: crossing(vn, declared["id"])["partner"].get("crossing_id") == imported["id"],
                what="CN's acknowledgement on VN")
 
-    assert plate_read(vn, "HUUNGHI", "OUT-1", plate)["status"] == "exited"
+    skipped = plate_read(vn, "HUUNGHI", "OUT-1", plate)  # straight to the barrier, past the yard
+    assert (skipped["decision"], skipped["reason_code"], skipped["status"]) == ("hold", "not_checked_in", "declared")
+    assert through_the_gate(vn, "HUUNGHI", plate, declared["id"])["status"] == "exited"
     eventually(lambda: crossing(cn, imported["id"])["status"] == "in_transit", what="the truck in transit on CN")
-    cn_read = plate_read(cn, "YOUYIGUAN", "IN-1", plate)
+    cn_read = through_the_gate(cn, "YOUYIGUAN", plate, imported["id"])
     assert cn_read["decision"] == "open" and cn_read["status"] == "exited"
 
     vn_view = eventually(lambda: (v := crossing(vn, declared["id"]))["partner"].get("outcome") and v,
@@ -100,6 +114,27 @@ def test_a_truck_declared_on_vn_is_known_on_cn_before_arrival_and_both_end_with_
     assert all(m["receipt"]["receiver"] == "CN-BORDER" and m["receipt"]["signature"] for m in sent)
 
 
+def test_a_cancellation_on_either_side_ends_with_both_sides_cancelled(pair):
+    vn, cn = pair
+    with vn.client("declarant", DECLARANT) as client:
+        by_vn = client.post("/api/v1/crossings", json=green_cargo(gate="HUUNGHI")).json()
+        by_cn = client.post("/api/v1/crossings", json=green_cargo(gate="HUUNGHI")).json()
+    vn_cancelled = eventually(lambda: import_crossing(cn, by_vn["id"]), what="the first notice on CN")
+    cn_cancels = eventually(lambda: import_crossing(cn, by_cn["id"]), what="the second notice on CN")
+    eventually(lambda: crossing(vn, by_cn["id"])["partner"].get("crossing_id"), what="CN's acknowledgement")
+    with vn.client("declarant", DECLARANT) as client:  # the exporter withdraws one truck on VN
+        assert client.post(f"/api/v1/crossings/{by_vn['id']}/cancel", json={"note": "order cancelled"}).status_code == 200
+    with cn.client("supervisor") as client:  # CN's supervisor cancels the other one on CN
+        assert client.post(f"/api/v1/crossings/{cn_cancels['id']}/cancel",
+                           json={"note": "importer withdrew the order"}).status_code == 200
+    for here, mine, there, theirs in ((vn, by_vn["id"], cn, vn_cancelled["id"]), (vn, by_cn["id"], cn, cn_cancels["id"])):
+        eventually(lambda: crossing(there, theirs)["status"] == "cancelled"
+                   and crossing(here, mine)["status"] == "cancelled", what="both sides cancelled")
+        eventually(lambda: crossing(here, mine)["partner"].get("status") == "cancelled"
+                   and crossing(there, theirs)["partner"].get("status") == "cancelled",
+                   what="each side knowing the other's cancellation")
+
+
 def test_an_amendment_reaches_the_partner_and_is_reassessed_there(pair):
     vn, cn = pair
     body = green_cargo(gate="HUUNGHI")
@@ -117,18 +152,30 @@ def test_an_amendment_reaches_the_partner_and_is_reassessed_there(pair):
     assert cn_view["risk_lane"] == "yellow"  # durian: CN's own rules decide its lane
 
 
+def override(side: Side, gate: str, direction: str, start: datetime, hours: float, trucks: int | None,
+             reason: str) -> None:
+    with side.client("supervisor") as client:
+        response = client.post(f"/api/v1/gates/{gate}/capacity-overrides", json={
+            "direction": direction, "starts_at": start.isoformat(),
+            "ends_at": (start + timedelta(hours=hours)).isoformat(), "trucks_per_hour": trucks, "reason": reason})
+    assert response.status_code == 201, response.text
+
+
 def test_capacity_notices_incidents_and_hazards_are_shared_and_listed(pair):
     vn, cn = pair
     start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    # CN changes its calendar; nobody types a notice: CN announces it to VN by itself.
+    override(cn, "YOUYIGUAN", "inbound", start, 6, 40, "extra shift for the fruit season")
+    override(cn, "YOUYIGUAN", "inbound", start + timedelta(hours=8), 2, None, "customs system upgrade")
     with cn.client("supervisor") as client:
-        notice = client.post("/api/v1/exchange/capacity-notices", json={
-            "gate": "YOUYIGUAN",
-            "hours": [{"start": (start + timedelta(hours=h)).isoformat(), "trucks": 40 - h} for h in range(6)],
-            "closures": [{"start": (start + timedelta(hours=8)).isoformat(), "reason": "customs system upgrade"}]})
-        assert notice.status_code == 201, notice.text
+        typed = client.post("/api/v1/exchange/capacity-notices", json={
+            "gate": "YOUYIGUAN", "hours": [{"start": start.isoformat(), "trucks": 999}]})
+        assert typed.status_code == 422 and typed.json()["errors"][0]["code"] == "capacity.computed"
         hazard = client.post("/api/v1/exchange/hazard-alerts", json={
-            "gate": "YOUYIGUAN", "hazard": "heavy_rain", "severity": "warning",
-            "valid_from": start.isoformat(), "summary": "Heavy rain expected, slow approach road"})
+            "gate": "YOUYIGUAN", "hazard": "landslide", "severity": "warning",
+            "valid_from": (start + timedelta(hours=12)).isoformat(),
+            "valid_until": (start + timedelta(hours=14)).isoformat(),
+            "summary": "Landslide risk on the approach road"})
         assert hazard.status_code == 201, hazard.text
     with vn.client("border_guard") as client:
         incident = client.post("/api/v1/exchange/incidents", json={
@@ -139,14 +186,23 @@ def test_capacity_notices_incidents_and_hazards_are_shared_and_listed(pair):
     assert bad.status_code == 422
     assert {p["loc"] for p in bad.json()["errors"]} >= {"severity", "category", "summary", "occurred_at"}
 
+    def youyiguan() -> dict | None:
+        with vn.client("supervisor") as client:
+            notices = [c for c in client.get("/api/v1/exchange/capacity").json() if c["gate"] == "YOUYIGUAN"]
+        return notices[0] if notices and len(notices[0]["closures"]) == 2 else None
+
+    notice = eventually(youyiguan, what="CN's notice with the closure and the hazard on VN")
     with vn.client("supervisor") as client:
-        capacity = eventually(lambda: client.get("/api/v1/exchange/capacity").json(), what="the capacity notice")
         alerts = eventually(lambda: client.get("/api/v1/exchange/reports", params={"kind": "hazard_alert"}).json(),
                             what="the hazard alert")
-    assert capacity[0]["gate"] == "YOUYIGUAN" and capacity[0]["facing_gate"] == "HUUNGHI"
-    assert [h["trucks"] for h in capacity[0]["hours"]] == [40, 39, 38, 37, 36, 35]
-    assert capacity[0]["closures"][0]["reason"] == "customs system upgrade"
-    assert alerts[0]["direction"] == "received" and alerts[0]["hazard"] == "heavy_rain"
+    assert notice["facing_gate"] == "HUUNGHI" and not notice["stale"]
+    trucks = {datetime.fromisoformat(h["start"]): h["trucks"] for h in notice["hours"]}
+    assert len(trucks) == 48  # the next 48 hours
+    assert [trucks[start + timedelta(hours=h)] for h in range(6)] == [40] * 6
+    assert trucks[start + timedelta(hours=8)] == 0 and trucks[start + timedelta(hours=12)] == 0
+    assert [c["reason"] for c in notice["closures"]] == ["customs system upgrade",
+                                                         "hazard warning: landslide (Landslide risk on the approach road)"]
+    assert alerts[0]["direction"] == "received" and alerts[0]["hazard"] == "landslide"
     with cn.client("customs") as client:
         incidents = eventually(lambda: client.get("/api/v1/exchange/reports",
                                                   params={"kind": "incident_report"}).json(), what="the incident")
@@ -167,11 +223,8 @@ def test_the_partner_lowering_its_capacity_slows_our_call_forward_within_one_mes
     vn, cn = quiet_pair
     now = datetime.now(UTC)
     hour = now.replace(minute=0, second=0, microsecond=0)
-    with vn.client("supervisor") as client:
-        assert client.post("/api/v1/gates/HUUNGHI/capacity-overrides", json={
-            "direction": "outbound", "starts_at": (now - timedelta(hours=1)).isoformat(),
-            "ends_at": (now + timedelta(hours=3)).isoformat(), "trucks_per_hour": 20,
-            "reason": "test: the gate is open"}).status_code == 201
+    override(vn, "HUUNGHI", "outbound", now - timedelta(hours=1), 4, 20, "test: the gate is open")
+    override(cn, "YOUYIGUAN", "inbound", now - timedelta(hours=1), 4, 20, "test: the gate is open")
     trucks = []
     with vn.client("declarant", DECLARANT) as declarant, vn.client("device") as device:
         for _ in range(10):
@@ -182,27 +235,34 @@ def test_the_partner_lowering_its_capacity_slows_our_call_forward_within_one_mes
             entry = device.post("/api/v1/gate-events", json={"gate": "HUUNGHI", "lane": "YARD", "kind": "yard_entry",
                                                              "plate": trucks[-1]["plate"], "confidence": 0.9})
             assert entry.json()["decision"] == "open", entry.text
+    plate_of = {t["id"]: t["plate"] for t in trucks}
 
     def call() -> list[dict]:
         with vn.client("gate_operator") as operator:
             return operator.post("/api/v1/yard/call-forward",
                                  params={"gate": "HUUNGHI", "direction": "outbound"}).json()["called"]
 
+    def partner_cap() -> int | None:
+        with vn.client("supervisor") as client:
+            return client.get("/api/v1/gates/HUUNGHI/capacity", params={"direction": "outbound",
+                                                                       "hours": 1}).json()[0]["partner_cap"]
+
+    eventually(lambda: partner_cap() == 20, what="CN's announced 20 trucks/h on VN")
+    held = plate_read(vn, "HUUNGHI", "OUT-1", trucks[-1]["plate"])  # not called yet: the barrier keeps the order
+    assert (held["decision"], held["reason_code"]) == ("hold", "not_called")
+    assert held["reason_params"]["position"] is not None
     first = call()
     assert len(first) == 6  # three outbound lanes, two trucks on their way to each
-    with vn.client("device") as device:
-        for truck in first:  # they pass: the lanes are free again
-            device.post("/api/v1/gate-events", json={"gate": "HUUNGHI", "lane": truck["lane"], "kind": "plate_read",
-                                                     "plate": next(t["plate"] for t in trucks
-                                                                   if t["id"] == truck["crossing_id"]),
-                                                     "confidence": 0.95})
-    with cn.client("supervisor") as client:
-        assert client.post("/api/v1/exchange/capacity-notices", json={
-            "gate": "YOUYIGUAN", "hours": [{"start": (hour + timedelta(hours=h)).isoformat(), "trucks": 7}
-                                           for h in range(3)]}).status_code == 201
+    for truck in first:  # they pass: the lanes are free again
+        assert plate_read(vn, "HUUNGHI", truck["lane"], plate_of[truck["crossing_id"]])["decision"] == "open"
+    # CN's supervisor lowers the calendar: the notice follows by itself, and caps VN's next call.
+    override(cn, "YOUYIGUAN", "inbound", hour, 3, 7, "two inspectors off sick")
+    eventually(lambda: partner_cap() == 7, what="CN's lowered capacity on VN")
     with vn.client("supervisor") as client:
-        eventually(lambda: client.get("/api/v1/exchange/capacity").json(), what="CN's capacity notice on VN")
         calendar = client.get("/api/v1/gates/HUUNGHI/capacity", params={"direction": "outbound", "hours": 1}).json()
-    assert calendar[0]["own"] == 20 and calendar[0]["partner_cap"] == 7 and calendar[0]["capacity"] == 7
+    assert calendar[0]["own"] == 20 and calendar[0]["capacity"] == 7 and calendar[0]["partner_basis"] == "announced"
     assert len(call()) == 1  # 7 accepted this hour by CN, 6 already sent
     assert call() == []
+    # A closure on CN's side reaches VN the same way and stops the calls altogether.
+    override(cn, "YOUYIGUAN", "inbound", hour, 3, None, "bridge closed: flood")
+    eventually(lambda: partner_cap() == 0, what="CN's closure on VN")

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from borderflow.exchange import keys as keyfiles
 from borderflow.exchange.envelope import SigningKey
-from tests.e2e.test_exchange import DECLARANT, eventually, plate_read
+from tests.e2e.test_exchange import DECLARANT, eventually, through_the_gate
 from tests.support.databases import fresh_pg_database
 from tests.support.declarations import green_cargo
 from tests.support.faulty_proxy import FaultyProxy
@@ -66,7 +66,7 @@ def _run_traffic(vn: Side, cn: Side, proxy: FaultyProxy) -> None:
                 goods = [{**body["goods"][0], "packages": 801}]
                 assert client.post(f"/api/v1/crossings/{crossing['id']}/amendments",
                                    json={"goods": goods}).status_code == 201
-                assert plate_read(vn, "HUUNGHI", "OUT-1", crossing["plate"])["status"] == "exited"
+                assert through_the_gate(vn, "HUUNGHI", crossing["plate"], crossing["id"])["status"] == "exited"
     eventually(lambda: proxy.done["outage"] > 0, what="a delivery attempt during the outage")
     proxy.faults.outage = False
     eventually(lambda: drained(vn), timeout=90, what="VN's outbox to drain")

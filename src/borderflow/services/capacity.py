@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select
 
 from borderflow.domain import capacity as cap
-from borderflow.domain.errors import Forbidden, NotFound, Problem, ValidationFailed
+from borderflow.domain.errors import Forbidden, Problem, ValidationFailed
 from borderflow.domain.gates import Gate
 from borderflow.domain.roles import Principal
 from borderflow.services.context import NodeContext
@@ -107,34 +107,3 @@ def calendar(ctx: NodeContext, uow: UnitOfWork, principal: Principal, gate_code:
     gate = gate_or_problem(ctx, gate_code)
     return [{**h, "start": iso(h["start"]), "end": iso(h["end"])}
             for h in hours(ctx, uow, gate, direction_or_problem(direction), ctx.clock.now(), count)]
-
-
-def add_override(ctx: NodeContext, uow: UnitOfWork, principal: Principal, gate_code: str, body) -> tuple[int, dict]:  # noqa: ANN001
-    if not principal.may("capacity.manage"):
-        raise Forbidden(f"role {principal.role} may not change gate capacity")
-    gate = gate_or_problem(ctx, gate_code)
-    if body.ends_at <= body.starts_at:
-        raise ValidationFailed([Problem("ends_at", "must be after starts_at", "time.order")])
-    now = ctx.clock.now()
-    row_id = uow.conn.execute(insert(t.capacity_overrides).values(
-        gate=gate.code, direction=body.direction, starts_at=body.starts_at, ends_at=body.ends_at,
-        trucks_per_hour=body.trucks_per_hour, reason=body.reason, created_by=principal.actor, created_at=now)
-        .returning(t.capacity_overrides.c.id)).scalar_one()
-    uow.log_action(at=now, actor=principal.actor, action="capacity.override", subject=str(row_id),
-                   data={"gate": gate.code, "direction": body.direction, "trucks_per_hour": body.trucks_per_hour,
-                         "from": iso(body.starts_at), "until": iso(body.ends_at), "reason": body.reason})
-    return 201, {"id": row_id, "gate": gate.code, "direction": body.direction, "starts_at": iso(body.starts_at),
-                 "ends_at": iso(body.ends_at), "trucks_per_hour": body.trucks_per_hour, "reason": body.reason}
-
-
-def withdraw_override(ctx: NodeContext, uow: UnitOfWork, principal: Principal, override_id: int) -> tuple[int, dict]:
-    if not principal.may("capacity.manage"):
-        raise Forbidden(f"role {principal.role} may not change gate capacity")
-    o = t.capacity_overrides.c
-    now = ctx.clock.now()
-    done = uow.conn.execute(update(t.capacity_overrides).where(o.id == override_id, o.withdrawn_at.is_(None))
-                            .values(withdrawn_at=now)).rowcount
-    if not done:
-        raise NotFound(f"active capacity override {override_id}")
-    uow.log_action(at=now, actor=principal.actor, action="capacity.withdraw", subject=str(override_id))
-    return 200, {"id": override_id, "withdrawn_at": iso(now)}

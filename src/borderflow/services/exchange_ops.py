@@ -4,7 +4,7 @@ and the reports this side publishes (incidents, hazard alerts, acceptance capaci
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -12,7 +12,8 @@ from sqlalchemy import func, insert, select, update
 from borderflow.domain.errors import Forbidden, NotFound, Problem, ValidationFailed
 from borderflow.domain.roles import Principal
 from borderflow.exchange import messages as m
-from borderflow.services import partner
+from borderflow.domain.directions import LANE_DIRECTIONS
+from borderflow.services import announce, partner
 from borderflow.services.context import NodeContext
 from borderflow.services.views import iso
 from borderflow.store import tables as t
@@ -86,11 +87,21 @@ def rejections(uow: UnitOfWork, principal: Principal, *, limit: int, offset: int
              "reason": x.reason, "at": iso(x.at)} for x in rows]
 
 
-def capacity(uow: UnitOfWork, principal: Principal) -> list[dict]:
+def capacity(ctx: NodeContext, uow: UnitOfWork, principal: Principal) -> list[dict]:
+    """The partner's latest acceptance notice per gate, with its age and whether it still counts
+    (a stale notice no longer caps call-forward: the fallback rate does, since `stale_since`)."""
     _guard(principal, "exchange.read", "read the partner's capacity")
-    return [{"partner": r.partner, "gate": r.gate, "facing_gate": r.facing_gate, "issued_at": iso(r.issued_at),
-             "received_at": iso(r.received_at), **{k: r.notice[k] for k in ("hours", "closures")}}
-            for r in uow.conn.execute(select(t.partner_capacity).order_by(t.partner_capacity.c.gate))]
+    now, max_age = ctx.clock.now(), ctx.yard.partner_notice_max_age
+    answer = []
+    for r in uow.conn.execute(select(t.partner_capacity).order_by(t.partner_capacity.c.gate)):
+        stale = now - r.issued_at > max_age
+        answer.append({"partner": r.partner, "gate": r.gate, "facing_gate": r.facing_gate,
+                       "issued_at": iso(r.issued_at), "received_at": iso(r.received_at),
+                       "age_s": round((now - r.issued_at).total_seconds(), 1), "stale": stale,
+                       "stale_since": iso(r.issued_at + max_age) if stale else None,
+                       "fallback_per_hour": ctx.yard.partner_fallback_per_hour,
+                       **{k: r.notice[k] for k in ("hours", "closures")}})
+    return answer
 
 
 def reports(uow: UnitOfWork, principal: Principal, *, kind: str | None, limit: int, offset: int) -> list[dict]:
@@ -133,24 +144,44 @@ def publish_report(ctx: NodeContext, uow: UnitOfWork, principal: Principal, kind
                                                        partner=recipient, gate=gate, payload=document, at=now))
     uow.log_action(at=now, actor=principal.actor, action=f"exchange.{kind}", subject=message_id,
                    data={"gate": gate, "partner": recipient})
+    if kind == "hazard_alert" and model.severity in CLOSING_SEVERITIES:
+        _close_for(ctx, uow, principal, model)
     return 201, {"message_id": message_id, "kind": kind, "partner": recipient, **document}
 
 
+CLOSING_SEVERITIES = frozenset({"warning", "emergency"})
+
+
+def _close_for(ctx: NodeContext, uow: UnitOfWork, principal: Principal, alert: m.HazardAlert) -> None:
+    """A hazard warning closes the gate for goods while it lasts (until a supervisor withdraws the
+    closure, when no end is given), and the partner hears the new capacity at once."""
+    now, gate = ctx.clock.now(), ctx.node.gate(alert.gate)
+    until = alert.valid_until or max(alert.valid_from, now) + timedelta(hours=ctx.yard.announce_hours)
+    if until <= alert.valid_from:
+        return  # an alert that ends before it starts closes nothing
+    reason = f"hazard {alert.severity}: {alert.hazard.replace('_', ' ')} ({alert.summary})"[:500]
+    for direction in LANE_DIRECTIONS:
+        uow.conn.execute(insert(t.capacity_overrides).values(
+            gate=gate.code, direction=direction, starts_at=alert.valid_from, ends_at=until, trucks_per_hour=None,
+            reason=reason, created_by=principal.actor, created_at=now))
+    announce.announce(ctx, uow, gate, actor=principal.actor)
+
+
 def publish_capacity(ctx: NodeContext, uow: UnitOfWork, principal: Principal, body: dict[str, Any]) -> tuple[int, dict]:
-    """This side's acceptance capacity at one gate, for the partner's call-forward."""
+    """Announce this side's acceptance capacity at one gate now. Nobody types the numbers: they
+    come from the capacity calendar, which a supervisor changes with capacity overrides."""
     _guard(principal, "exchange.capacity", "announce acceptance capacity")
-    gate, recipient = _our_gate(ctx, str(body.get("gate", "")))
-    now = ctx.clock.now()
-    try:
-        model = m.parse_payload("capacity_notice", 1, {**body, "gate": gate, "issued_at": now.isoformat()})
-    except m.PayloadInvalid as exc:
-        raise ValidationFailed([Problem(p.loc.removeprefix("payload."), p.msg, p.code) for p in exc.problems]) from None
-    document = model.model_dump(mode="json")
-    message_id = partner.send(ctx, uow, type_="capacity_notice", recipient=recipient, stream=f"capacity:{gate}",
-                              payload=document)
-    uow.log_action(at=now, actor=principal.actor, action="exchange.capacity_notice", subject=message_id,
-                   data={"gate": gate, "partner": recipient, "hours": len(model.hours)})
-    return 201, {"message_id": message_id, "partner": recipient, **document}
+    typed = sorted(set(body) - {"gate"})
+    if typed:
+        raise ValidationFailed([Problem(key, "the acceptance capacity is computed from this node's capacity "
+                                             "calendar, not typed; change the calendar with POST /api/v1/gates/"
+                                             "{gate}/capacity-overrides and give only `gate` here",
+                                        "capacity.computed") for key in typed])
+    gate, _ = _our_gate(ctx, str(body.get("gate", "")))
+    message_id = announce.announce(ctx, uow, ctx.node.gate(gate), force=True, actor=principal.actor)
+    o = t.outbox.c
+    payload = uow.conn.execute(select(o.payload, o.recipient).where(o.message_id == message_id)).one()
+    return 201, {"message_id": message_id, "partner": payload.recipient, **payload.payload}
 
 
 def replay(ctx: NodeContext, uow: UnitOfWork, *, partner_id: str, since: datetime) -> int:

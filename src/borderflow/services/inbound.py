@@ -53,10 +53,10 @@ def pre_arrival_notice(ctx: NodeContext, uow: UnitOfWork, sender: str, p: m.PreA
     now = ctx.clock.now()
     existing = uow.crossings.by_partner(sender, p.crossing_id, for_update=True)
     if existing is None:
-        record = crossings.create(ctx, uow, declaration, document, actor=actor,
-                                  cause=f"pre-arrival notice from {sender} ({p.reference}, {p.risk_lane} lane there)",
-                                  origin_node=sender, crossing_id=p.crossing_id, reference=p.reference,
-                                  status="declared", status_at=now)
+        crossings.create(ctx, uow, declaration, document, actor=actor,
+                         cause=f"pre-arrival notice from {sender} ({p.reference}, {p.risk_lane} lane there)",
+                         origin_node=sender, crossing_id=p.crossing_id, reference=p.reference,
+                         status="declared", status_at=now)
         return
     if existing.crossing.status in lifecycle.AMENDABLE:
         crossings.reassess(ctx, uow, existing, declaration, document, actor=actor, fields=["partner amendment"])

@@ -1,12 +1,12 @@
-"""The node's clockwork: a call-forward step for every gate and direction every few seconds,
-and at once when something frees a lane (a truck checked in, a truck through the barrier)."""
+"""The node's clockwork, every few seconds: announce our acceptance capacity to the partner when
+it is due (services/announce), then a call-forward step for every gate and direction."""
 
 from __future__ import annotations
 
 import logging
 import threading
 
-from borderflow.services import yard
+from borderflow.services import announce, yard
 from borderflow.services.context import NodeContext
 
 log = logging.getLogger("borderflow.yard")
@@ -22,10 +22,11 @@ class CallForward(threading.Thread):
 
     def run(self) -> None:
         while not self.stopping.is_set():
-            try:
-                yard.call_forward_all(self.ctx)
-            except Exception:  # noqa: BLE001 - the next round must come whatever this one hit
-                log.exception("call-forward step failed")
+            for step in (announce.announce_all, yard.call_forward_all):
+                try:
+                    step(self.ctx)
+                except Exception:  # noqa: BLE001 - the next round must come whatever this one hit
+                    log.exception("%s failed", step.__name__)
             self.wake.wait(self.every)
             self.wake.clear()
 

@@ -71,7 +71,7 @@ def rejections(ctx: ContextDep, principal: CurrentPrincipal, limit: Limit = 100,
 def capacity(ctx: ContextDep, principal: CurrentPrincipal) -> list[dict]:
     """The partner's latest announced acceptance capacity and closures, per gate."""
     with ctx.uow(write=False) as uow:
-        return exchange_ops.capacity(uow, principal)
+        return exchange_ops.capacity(ctx, uow, principal)
 
 
 @router.get("/reports")

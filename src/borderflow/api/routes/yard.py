@@ -14,7 +14,7 @@ from borderflow.api.deps import ContextDep, CurrentPrincipal, IdempotencyKey
 from borderflow.api.routes import ERRORS, answer
 from borderflow.domain.errors import Forbidden
 from borderflow.schemas import ReasonIn
-from borderflow.services import bookings, capacity, waits, yard, yard_views
+from borderflow.services import bookings, capacity, overrides, waits, yard, yard_views
 from borderflow.services.idempotency import run_once
 
 router = APIRouter(responses={k: ERRORS[k] for k in (400, 401, 403, 413, 422)})
@@ -52,7 +52,7 @@ def add_override(ctx: ContextDep, principal: CurrentPrincipal, gate: GateCode, b
                  idempotency_key: IdempotencyKey = None):
     """A closure (trucks_per_hour null) or a change of capacity for a period (supervisor)."""
     status_code, view, replayed = run_once(ctx, principal, idempotency_key, {"gate": gate, **body.model_dump(mode="json")},
-                                           lambda uow: capacity.add_override(ctx, uow, principal, gate, body))
+                                           lambda uow: overrides.add_override(ctx, uow, principal, gate, body))
     return answer(status_code, view, replayed)
 
 
@@ -60,7 +60,7 @@ def add_override(ctx: ContextDep, principal: CurrentPrincipal, gate: GateCode, b
 def withdraw_override(ctx: ContextDep, principal: CurrentPrincipal,
                       override_id: Annotated[int, Path(ge=1, le=2**62)]):
     with ctx.uow() as uow:
-        status_code, view = capacity.withdraw_override(ctx, uow, principal, override_id)
+        status_code, view = overrides.withdraw_override(ctx, uow, principal, override_id)
         uow.commit()
     return answer(status_code, view)
 
