@@ -141,6 +141,8 @@ def test_a_supervisor_calls_one_named_truck_out_of_turn_with_a_reason(people, op
     refused = people["gate_operator"].post(f"/api/v1/crossings/{second['id']}/call-forward",
                                            json={"reason": "driver unwell"})
     assert refused.status_code == 403
+    nosy = people["gate_operator"].post(f"/api/v1/crossings/{second['id']}/call-forward", json={"bogus": 1})
+    assert nosy.status_code == 403  # permission before the body: no schema for the forbidden
     missing = people["supervisor"].post(f"/api/v1/crossings/{second['id']}/call-forward", json={})
     assert missing.status_code == 422 and missing.json()["errors"][0]["loc"] == "reason"
     called = people["supervisor"].post(f"/api/v1/crossings/{second['id']}/call-forward",

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from borderflow.domain.errors import Forbidden
 from borderflow.domain.roles import Principal
 from borderflow.services import apikeys
 from borderflow.services.context import NodeContext
@@ -58,3 +59,13 @@ def current_principal(request: Request, ctx: ContextDep,
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128,
                                               description="Retry-safe writes: the same key returns the first answer")]
+
+
+def allowed(permission: str):  # noqa: ANN201
+    """A dependency that refuses a principal without `permission` before the body is even parsed,
+    so a forbidden caller learns nothing about the schema."""
+    def check(principal: CurrentPrincipal) -> Principal:
+        if not principal.may(permission):
+            raise Forbidden(f"role {principal.role} may not {permission.replace('.', ' ').replace('_', ' ')}")
+        return principal
+    return Depends(check)

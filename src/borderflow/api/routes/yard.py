@@ -10,9 +10,10 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from borderflow.api.deps import ContextDep, CurrentPrincipal, IdempotencyKey
+from borderflow.api.deps import ContextDep, CurrentPrincipal, IdempotencyKey, allowed
 from borderflow.api.routes import ERRORS, answer
 from borderflow.domain.errors import Forbidden
+from borderflow.domain.roles import Principal
 from borderflow.schemas import ReasonIn
 from borderflow.services import bookings, capacity, overrides, waits, yard, yard_views
 from borderflow.services.idempotency import run_once
@@ -119,11 +120,9 @@ def call_forward(ctx: ContextDep, principal: CurrentPrincipal, gate: Annotated[s
 
 
 @router.post("/crossings/{crossing_id}/call-forward", tags=["yard"], responses=WITH_404_409)
-def call_one(ctx: ContextDep, principal: CurrentPrincipal, crossing_id: CrossingId, body: ReasonIn,
-             idempotency_key: IdempotencyKey = None):
+def call_one(ctx: ContextDep, principal: Annotated[Principal, allowed("yard.call_one")], crossing_id: CrossingId,
+             body: ReasonIn, idempotency_key: IdempotencyKey = None):
     """Call one named truck to the gate now, out of turn (supervisor; the reason is audited)."""
-    if not principal.may("yard.call_one"):
-        raise Forbidden(f"role {principal.role} may not call a truck out of turn")
     status_code, view, replayed = run_once(
         ctx, principal, idempotency_key, {"id": crossing_id, "call": body.reason},
         lambda uow: (200, yard.call_one(ctx, uow, principal, crossing_id, body.reason)))
