@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from borderflow.domain.barrier import local_when
+from borderflow.domain.capacity import expected_call
 from tests.conftest import BACKENDS, DECLARANT_TAX_ID
 from tests.support.declarations import declaration, green_cargo
 from tests.support.nodes import running_on
@@ -43,6 +45,33 @@ def capacity(people, trucks_per_hour: int | None, hours: int = 3) -> int:
         "trucks_per_hour": trucks_per_hour, "reason": "test capacity"})
     assert response.status_code == 201, response.text
     return response.json()["id"]
+
+
+def override(people, start: datetime, end: datetime, trucks_per_hour: int | None, reason: str = "test") -> int:
+    response = people["supervisor"].post(f"/api/v1/gates/{GATE}/capacity-overrides", json={
+        "direction": "outbound", "starts_at": start.isoformat(), "ends_at": end.isoformat(),
+        "trucks_per_hour": trucks_per_hour, "reason": reason})
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def calendar(people, hours: int = 72) -> list[tuple[datetime, int]]:
+    """The gate's capacity calendar from now, as the officers see it."""
+    response = people["supervisor"].get(f"/api/v1/gates/{GATE}/capacity",
+                                        params={"direction": "outbound", "hours": hours})
+    assert response.status_code == 200, response.text
+    return [(datetime.fromisoformat(h["start"]), h["capacity"]) for h in response.json()]
+
+
+def feed_row(people) -> dict:
+    feed = people["device"].get("/api/v1/wait-times").json()
+    return next(row for row in feed if row["gate"] == GATE and row["direction"] == "outbound")
+
+
+def driver_page(people, truck: dict) -> dict:
+    response = people["device"].get(f"/api/v1/driver/{truck['reference']}", params={"plate": truck["plate"]})
+    assert response.status_code == 200, response.text
+    return response.json()
 
 
 def arrive_in_yard(people, body: dict) -> dict:
@@ -76,6 +105,9 @@ def drain(people, yard_node) -> None:
     for truck in yard(people)["called"]:
         people["device"].post("/api/v1/gate-events", json={"gate": GATE, "lane": "OUT-1", "kind": "plate_read",
                                                            "plate": truck["plate"], "confidence": 0.95})
+
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def tomorrow() -> str:
@@ -177,23 +209,105 @@ def test_the_public_feed_measures_waits_without_personal_data(people, yard_node,
     assert mine["trucks_waiting"] == 2
     assert 29 <= mine["current_median_wait_min"] <= 32
     assert 29 <= mine["rolling_hour_median_wait_min"] <= 32
-    assert mine["status"] == "open" and mine["lanes_open"] == 2  # Tân Thanh has two outbound lanes
+    # Tân Thanh has two outbound lanes, but one truck an hour needs one of them
+    assert mine["status"] == "open" and mine["lanes_open"] == 1 and mine["opens_at"] is None
     text = str(feed)
     assert all(t["plate"] not in text and t["reference"] not in text for t in trucks)
     as_csv = list(csv.DictReader(io.StringIO(people["device"].get("/api/v1/wait-times.csv").text)))
-    assert next(r for r in as_csv if r["gate"] == GATE and r["direction"] == "outbound")["trucks_waiting"] == "2"
+    row = next(r for r in as_csv if r["gate"] == GATE and r["direction"] == "outbound")
+    assert row["trucks_waiting"] == "2"
+    assert {"crossed_median_wait_min", "crossed_trucks", "wait_if_arriving_now_min", "opens_at"} <= set(row)
     history = people["device"].get("/api/v1/wait-times/history",
                                    params={"gate": GATE, "direction": "outbound", "hours": 3}).json()
     assert len(history) == 3 and history[-1]["trucks"] == 1
 
 
 def test_a_closed_gate_calls_nobody_and_the_feed_says_closed(people, clean):
-    override = capacity(people, None)
+    closure = capacity(people, None)  # closed from an hour ago for three hours
     arrive_in_yard(people, cargo())
     assert call(people) == []
-    feed = people["device"].get("/api/v1/wait-times").json()
-    assert next(r for r in feed if r["gate"] == GATE and r["direction"] == "outbound")["status"] == "closed"
-    people["supervisor"].delete(f"/api/v1/capacity-overrides/{override}")
+    mine = feed_row(people)
+    assert mine["status"] == "closed" and mine["capacity_per_hour"] == 0 and mine["lanes_open"] == 0
+    now = datetime.fromisoformat(mine["updated_at"])
+    # it opens in the first hour the calendar gives trucks again: after the closure, within goods hours
+    opens = next(start for start, trucks in calendar(people) if trucks > 0)
+    assert datetime.fromisoformat(mine["opens_at"]) == opens
+    assert opens >= NOW[0].replace(minute=0, second=0, microsecond=0) + timedelta(hours=2)
+    # a truck arriving now waits at least until then: it is behind the one already waiting
+    assert mine["wait_if_arriving_now_min"] >= (opens - now).total_seconds() / 60 - 0.1
+    as_csv = list(csv.DictReader(io.StringIO(people["device"].get("/api/v1/wait-times.csv").text)))
+    row = next(r for r in as_csv if r["gate"] == GATE and r["direction"] == "outbound")
+    assert row["status"] == "closed" and datetime.fromisoformat(row["opens_at"]) == opens
+    people["supervisor"].delete(f"/api/v1/capacity-overrides/{closure}")
+
+
+def test_the_feed_measures_the_wait_of_trucks_that_crossed(people, yard_node, clean):
+    capacity(people, 50)
+    trucks = {t["id"]: t for t in (arrive_in_yard(people, cargo()) for _ in range(2))}
+    yard_node.clock.offset += 20 * 60
+    called = call(people)  # the barrier opens only for trucks called forward
+    assert {c["crossing_id"] for c in called} == set(trucks)
+    yard_node.clock.offset += 10 * 60
+    for truck in called:
+        read = people["device"].post("/api/v1/gate-events", json={
+            "gate": GATE, "lane": truck["lane"], "kind": "plate_read",
+            "plate": trucks[truck["crossing_id"]]["plate"], "confidence": 0.95})
+        assert read.status_code == 201 and read.json()["decision"] == "open", read.text
+    mine = feed_row(people)
+    # check-in to exit: 20 minutes in the yard and 10 on the way to the barrier
+    assert mine["crossed_trucks"] == 2 and 29 <= mine["crossed_median_wait_min"] <= 32
+    assert mine["trucks_waiting"] == 0
+    as_csv = list(csv.DictReader(io.StringIO(people["device"].get("/api/v1/wait-times.csv").text)))
+    assert next(r for r in as_csv if r["gate"] == GATE and r["direction"] == "outbound")["crossed_trucks"] == "2"
+    yard_node.clock.offset += 2 * 3600 + 60  # the figure is of the last two hours only
+    later = feed_row(people)
+    assert later["crossed_trucks"] == 0 and later["crossed_median_wait_min"] is None
+
+
+def test_the_wait_if_you_arrive_now_is_the_calendar_and_the_lanes_follow_the_override(people, clean):
+    capacity(people, 12)  # twelve trucks an hour: one of Tân Thanh's two outbound lanes
+    for _ in range(3):
+        arrive_in_yard(people, cargo())
+    mine = feed_row(people)
+    assert mine["trucks_waiting"] == 3 and mine["capacity_per_hour"] == 12
+    assert mine["status"] == "open" and mine["lanes_open"] == 1 and mine["opens_at"] is None
+    now = datetime.fromisoformat(mine["updated_at"])
+    # a truck arriving now is number 4: the calendar's expected call for number 4, nobody called yet
+    expected = expected_call(4, calendar(people), now, 0)
+    assert abs(mine["wait_if_arriving_now_min"] - (expected - now).total_seconds() / 60) <= 0.1
+    assert 0 <= mine["wait_if_arriving_now_min"] <= 60  # four places of this hour's twelve
+
+
+def test_the_driver_page_names_tomorrow_when_the_gate_is_closed_until_tomorrow(people, clean):
+    opens = datetime.fromisoformat(tomorrow())  # 10:00 at the gate, the day after today
+    closure = override(people, NOW[0] - timedelta(hours=1), opens, None, "closed until tomorrow")
+    try:
+        truck = arrive_in_yard(people, cargo())
+        page = driver_page(people, truck)
+        assert page["position"] == 1 and page["estimate_basis"] == "calendar"
+        # the first call of the hour the gate opens again
+        assert datetime.fromisoformat(page["estimated_call_at"]) == opens
+        local = opens.astimezone(VN)
+        assert f"expected call about 10:00 on {local.day} {local:%b}" in page["next_step"], page["next_step"]
+        assert page["no_call_before"] is None and page["no_call_reason"] is None
+    finally:
+        people["supervisor"].delete(f"/api/v1/capacity-overrides/{closure}")
+
+
+def test_the_driver_page_says_so_when_the_calendar_has_no_room(people, clean):
+    closure = override(people, NOW[0] - timedelta(hours=1), NOW[0] + timedelta(days=4), None, "four-day closure")
+    try:
+        truck = arrive_in_yard(people, cargo())
+        page = driver_page(people, truck)
+        assert page["position"] == 1 and page["estimated_call_at"] is None
+        # closed for more than the 72 hours the estimate looks at: the page says when the gate opens
+        opens = next(start for start, trucks in calendar(people, 24 * 6) if trucks > 0)
+        assert page["no_call_reason"] == "gate_closed" and datetime.fromisoformat(page["no_call_before"]) == opens
+        assert "number 1 in line" in page["next_step"]
+        when = local_when(opens, "Asia/Ho_Chi_Minh", NOW[0])
+        assert f"The gate is closed: no call expected before {when}." in page["next_step"], page["next_step"]
+    finally:
+        people["supervisor"].delete(f"/api/v1/capacity-overrides/{closure}")
 
 
 def test_yard_access_is_for_officers_and_unknown_plates_wait_for_review(people, yard_node, clean):

@@ -8,6 +8,7 @@ and the partner's announced acceptance.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -170,3 +171,28 @@ def expected_call(position: int, hours: Sequence[tuple[datetime, int]], now: dat
             return begin + (start + HOUR - begin) * ((left - 1) / room)
         left -= room
     return None
+
+
+def next_open(hours: Sequence[tuple[datetime, int]]) -> datetime | None:
+    """The start of the first hour of the calendar with capacity for trucks (more than 0): when a
+    closed gate opens again. None when the calendar has no such hour."""
+    return next((start for start, trucks in hours if trucks > 0), None)
+
+
+def lanes_open(trucks: int, goods_lanes: int, *, per_lane_per_hour: int, override_trucks: int | None = None) -> int:
+    """Goods lanes actually open in an hour of the calendar that takes `trucks`.
+
+    0 when the hour takes no truck (closed hours, closures, a partner accepting none); when an
+    operator's override sets the hour's trucks (`override_trucks`), as many lanes as that rate
+    needs at `per_lane_per_hour` each, never more than the gate has; otherwise every goods lane.
+    """
+    for value, what in ((trucks, "trucks"), (goods_lanes, "goods_lanes"), (per_lane_per_hour, "per_lane_per_hour")):
+        if value < 0:
+            raise ValueError(f"{what} must be 0 or more, got {value}")
+    if override_trucks is not None and override_trucks < 0:
+        raise ValueError(f"override_trucks must be 0 or more, got {override_trucks}")
+    if trucks == 0:
+        return 0
+    if override_trucks is None or per_lane_per_hour == 0:
+        return goods_lanes
+    return min(goods_lanes, math.ceil(override_trucks / per_lane_per_hour))

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from borderflow.domain.capacity import Override, calendar, hourly_capacity, partner_cap_for
+from borderflow.domain.capacity import (Override, calendar, expected_call, hourly_capacity, lanes_open, next_open,
+                                        partner_cap_for)
 from borderflow.domain.gates import Lane
 from borderflow.reference.region import load_gates
 
@@ -128,6 +129,31 @@ def test_partner_cap_for_reads_a_capacity_notice():
     assert hourly_capacity(HUUNGHI, "outbound", vn(9), partner_cap=partner_cap_for(hours, closures, vn(9))) == 25
 
 
+def test_next_open_is_the_first_hour_with_trucks():
+    closure = Override(vn(10), vn(12, day=25), None, "landslide on QL1A")
+    hours = calendar(HUUNGHI, "outbound", vn(11), 48, overrides=[closure])
+    assert next_open(hours) == vn(12, day=25)  # the closure ends inside goods hours
+    assert next_open(calendar(HUUNGHI, "outbound", vn(20), 24)) == vn(7, day=25)  # the next morning
+    assert next_open(calendar(HUUNGHI, "outbound", vn(9), 3)) == vn(9)  # open now: this hour
+    assert next_open(calendar(HUUNGHI, "outbound", vn(20), 5)) is None  # nothing in the calendar
+    assert next_open([]) is None
+
+
+def test_lanes_open_follow_the_hour_and_an_override():
+    assert lanes_open(24, 2, per_lane_per_hour=12) == 2  # regular hours: every goods lane
+    assert lanes_open(0, 2, per_lane_per_hour=12) == 0  # closed hour or closure
+    assert lanes_open(0, 2, per_lane_per_hour=12, override_trucks=0) == 0
+    assert lanes_open(12, 2, per_lane_per_hour=12, override_trucks=12) == 1
+    assert lanes_open(13, 2, per_lane_per_hour=12, override_trucks=13) == 2
+    assert lanes_open(1, 3, per_lane_per_hour=12, override_trucks=1) == 1
+    assert lanes_open(60, 2, per_lane_per_hour=12, override_trucks=60) == 2  # never more lanes than the gate has
+    assert lanes_open(5, 2, per_lane_per_hour=12, override_trucks=12) == 1  # the partner's cap does not shut a lane
+    with pytest.raises(ValueError, match="0 or more"):
+        lanes_open(-1, 2, per_lane_per_hour=12)
+    with pytest.raises(ValueError, match="0 or more"):
+        lanes_open(5, 2, per_lane_per_hour=12, override_trucks=-3)
+
+
 # ------------------------------------------------------------------ properties
 
 INSTANTS = st.integers(0, 14 * 24 * 60).map(lambda m: datetime(2026, 11, 20, tzinfo=UTC) + timedelta(minutes=m))
@@ -166,3 +192,32 @@ def test_calendar_is_hourly_capacity_hour_by_hour(code, start, hours, overrides)
     assert all(b - a == HOUR for (a, _), (b, _) in zip(rows, rows[1:]))
     assert all(h.minute == 0 and h <= start < h + HOUR for h, _ in rows[:1])
     assert all(c == hourly_capacity(gate, "outbound", h, overrides=overrides) for h, c in rows)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 50), max_size=72), INSTANTS)
+def test_next_open_is_where_the_first_call_can_come(trucks, start):
+    hours = [(start + i * HOUR, n) for i, n in enumerate(trucks)]
+    opens = next_open(hours)
+    if opens is None:
+        assert all(n == 0 for n in trucks)
+        assert expected_call(1, hours, start) is None
+    else:
+        assert all(n == 0 for h, n in hours if h < opens) and dict(hours)[opens] > 0
+        # the first truck in line is called as soon as the gate opens
+        assert expected_call(1, hours, start) == max(opens, start)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 500), st.integers(0, 8), st.integers(0, 40), st.one_of(st.none(), st.integers(0, 500)))
+def test_lanes_open_are_enough_for_the_override_and_never_more_than_the_gate(trucks, lanes, per_lane, override):
+    result = lanes_open(trucks, lanes, per_lane_per_hour=per_lane, override_trucks=override)
+    assert 0 <= result <= lanes
+    if trucks == 0:
+        assert result == 0
+    elif override is None or per_lane == 0:
+        assert result == lanes
+    else:
+        # enough lanes for the override's rate, or all of them; one fewer would not be enough
+        assert result * per_lane >= override or result == lanes
+        assert result == 0 or (result - 1) * per_lane < override
