@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     no_show_limit: int = Field(default=2, ge=1, le=20)
     no_show_window_days: int = Field(default=30, ge=1, le=365)
     no_show_ban_days: int = Field(default=7, ge=0, le=365)
+    # cancelled bookings one declarant may have in the last 7 days; at that many, its new bookings wait
+    max_cancellations_per_week: int = Field(default=10, ge=1, le=1000)
     trusted_after: int = Field(default=20, ge=1, le=10_000)  # clean crossings before a declarant is trusted
     notify_webhook: str | None = None  # POSTed JSON on call-forward, hold and release
     # the partner's announced acceptance capacity, and our own announcements

@@ -183,11 +183,13 @@ def test_a_replay_sends_everything_again_and_the_partner_drops_what_it_has(runni
     with vn.client("declarant", DECLARANT) as client:
         declared = [client.post("/api/v1/crossings", json=green_cargo(gate="HUUNGHI")).json() for _ in range(3)]
     eventually(lambda: drained(vn), what="first delivery")
+    sent = outbox(vn)  # three pre-arrival notices and VN's own capacity notices, one per gate
+    assert sum(m["type"] == "pre_arrival_notice" for m in sent) == 3
     since = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     replayed = cli(vn.env, "exchange", "replay", "--since", since, "--node", str(vn.node_file))
-    assert "3 message(s) for CN-BORDER queued again" in replayed.stderr
+    assert f"{len(sent)} message(s) for CN-BORDER queued again" in replayed.stderr
     eventually(lambda: {m["receipt"]["status"] for m in outbox(vn)} == {"duplicate"}, what="the replay's receipts")
-    assert len(inbox(cn, sender="VN-BORDER")) == 3  # nothing applied twice
+    assert len(inbox(cn, sender="VN-BORDER")) == len(sent)  # nothing applied twice
     with cn.client("supervisor") as client:
         assert len(client.get("/api/v1/crossings", params={"gate": "YOUYIGUAN"}).json()) == len(declared)
     status = cli(vn.env, "exchange", "status", "--node", str(vn.node_file))

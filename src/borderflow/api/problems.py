@@ -71,7 +71,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Conflict)
     async def _conflict(_: Request, exc: Conflict) -> JSONResponse:
-        extra = {"current_status": exc.current_status} if exc.current_status else {}
+        extra: dict[str, object] = {"current_status": exc.current_status} if exc.current_status else {}
+        if exc.rule is not None:  # a rule's refusal always says when it ends; null: not by waiting
+            extra["rule"] = exc.rule
+            extra["until"] = exc.until.isoformat() if exc.until is not None else None
+        elif exc.until is not None:
+            extra["until"] = exc.until.isoformat()
         return problem(409, exc.detail, **extra)
 
     @app.exception_handler(NoSigningKey)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,12 +46,19 @@ class NotFound(DomainError):
 
 
 class Conflict(DomainError):
-    """The request is well-formed but the current state forbids it (HTTP 409)."""
+    """The request is well-formed but the current state forbids it (HTTP 409).
 
-    def __init__(self, detail: str, *, current_status: str | None = None):
+    `rule` names the rule that refused it (a stable code for clients) and `until` says when
+    that refusal ends; `until` is None where it does not end by waiting.
+    """
+
+    def __init__(self, detail: str, *, current_status: str | None = None, rule: str | None = None,
+                 until: datetime | None = None):
         super().__init__(detail)
         self.detail = detail
         self.current_status = current_status
+        self.rule = rule
+        self.until = until
 
 
 class Forbidden(DomainError):

@@ -7,12 +7,15 @@ service and the simulator all read their numbers and choices from it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from borderflow.domain.queueing import ORDINARY, PERISHABLE, PRIORITIES, TRUSTED, QueuePolicy, policy_from_name
 
 BAY_LANES = frozenset({"yellow", "red"})  # risk lanes whose trucks are sent to an inspection bay
+CANCELLATION_WINDOW = timedelta(days=7)  # max_cancellations_per_week counts over this window
+CANCELLED = "cancelled"  # a booking's status once its declarant (or an officer for it) cancelled it
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,7 @@ class YardRules:
     no_show_limit: int = 2
     no_show_window: timedelta = timedelta(days=30)
     no_show_ban: timedelta = timedelta(days=7)
+    max_cancellations_per_week: int = 10
     trusted_after: int = 20
     # The partner's announced acceptance: how old a notice may be before it no longer counts,
     # and the trucks per hour assumed where no current notice speaks (never "unlimited").
@@ -47,6 +51,8 @@ class YardRules:
                      "partner_fallback_per_hour", "announce_hours"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be 0 or more, got {getattr(self, name)}")
+        if self.max_cancellations_per_week < 1:
+            raise ValueError(f"max_cancellations_per_week must be 1 or more, got {self.max_cancellations_per_week}")
         if not 0 <= self.bookable_share <= 1:
             raise ValueError(f"bookable_share must be between 0 and 1, got {self.bookable_share}")
 
@@ -60,10 +66,29 @@ class YardRules:
                    early=timedelta(minutes=s.early_minutes), late=timedelta(minutes=s.late_minutes),
                    max_reschedules=s.max_reschedules, no_show_limit=s.no_show_limit,
                    no_show_window=timedelta(days=s.no_show_window_days),
-                   no_show_ban=timedelta(days=s.no_show_ban_days), trusted_after=s.trusted_after,
+                   no_show_ban=timedelta(days=s.no_show_ban_days),
+                   max_cancellations_per_week=s.max_cancellations_per_week, trusted_after=s.trusted_after,
                    partner_notice_max_age=timedelta(minutes=s.partner_notice_max_age_minutes),
                    partner_fallback_per_hour=s.partner_fallback_per_hour,
                    announce_every=timedelta(minutes=s.announce_every_minutes))
+
+    def may_book_again(self, *, moves: int, last_status: str | None) -> bool:
+        """Whether a crossing may take a new booking, given the moves it made (`moves_made`) and
+        how its latest earlier booking ended (None: it never had one). Booking again after the
+        declarant's cancellation completes a move, so once the moves reach the limit it is refused;
+        after a booking ended any other way (used, no-show, released for another vehicle) it is not
+        a move the declarant chose."""
+        return last_status != CANCELLED or moves < self.max_reschedules
+
+    def cancellations_block_until(self, cancelled_at: Iterable[datetime], now: datetime) -> datetime | None:
+        """When a declarant whose bookings were cancelled at these times may book again; None if now.
+
+        Only cancellations of the last 7 days count. At the limit, booking is refused until enough
+        of them are 7 days old for the count to fall below it: with exactly the limit, until the
+        oldest one is."""
+        recent = sorted(at for at in cancelled_at if at > now - CANCELLATION_WINDOW)
+        over = len(recent) - self.max_cancellations_per_week
+        return None if over < 0 else recent[over] + CANCELLATION_WINDOW
 
     def policy(self) -> QueuePolicy:
         options = {"priority": {"pattern": self.call_pattern, "max_wait": self.max_wait,
@@ -88,4 +113,12 @@ def needs_bay(risk_lane: str) -> bool:
     return risk_lane in BAY_LANES
 
 
-__all__ = ["BAY_LANES", "PRIORITIES", "YardRules", "needs_bay"]
+def moves_made(earlier: Iterable[tuple[str, int]]) -> int:
+    """The moves a crossing's bookings made, from its earlier bookings as (status, reschedules).
+
+    A booking starts with the moves its crossing made before it and counts each reschedule on
+    top; a cancellation is one move more. So the crossing's count is the largest of its bookings'."""
+    return max((reschedules + (status == CANCELLED) for status, reschedules in earlier), default=0)
+
+
+__all__ = ["BAY_LANES", "CANCELLATION_WINDOW", "CANCELLED", "PRIORITIES", "YardRules", "moves_made", "needs_bay"]

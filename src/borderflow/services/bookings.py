@@ -3,8 +3,16 @@
 The slot's counter row is the lock: one conditional UPDATE (`booked < capacity`)
 either takes a place or finds none, on SQLite and on PostgreSQL alike. Rules
 against speculative booking: one active booking per crossing and per vehicle
-(unique partial indexes, so two requests at once cannot both win), a limit on
-reschedules, and a cooling-off ban for a vehicle after repeated no-shows.
+(unique partial indexes, so two requests at once cannot both win), a limit on the
+moves of a crossing's booking (reschedules and cancellations alike, so cancelling and
+booking again does not start the count over), a limit on cancellations per declarant
+per week, and a cooling-off ban for a vehicle after repeated no-shows. A booking
+belongs to its vehicle: an amendment that changes the plate releases it.
+
+Every refusal names its rule (`Conflict.rule`) and when it ends (`Conflict.until`).
+A booking ends as used, no_show, cancelled (by the declarant or an officer, or with
+its crossing) or released (the crossing changed vehicle: not the declarant's
+cancellation, and not a move).
 """
 
 from __future__ import annotations
@@ -14,23 +22,31 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import and_, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from borderflow.domain import lifecycle
 from borderflow.domain.directions import lane_direction_for
 from borderflow.domain.errors import Conflict, Forbidden, NotFound, Problem, ValidationFailed
 from borderflow.domain.roles import Principal
-from borderflow.domain.yard_rules import YardRules
+from borderflow.domain.yard_rules import CANCELLATION_WINDOW, CANCELLED, YardRules, moves_made
 from borderflow.services import capacity
-from borderflow.services import crossings as crossing_service
+from borderflow.services.access import load_visible
 from borderflow.services.context import NodeContext
 from borderflow.services.views import iso
 from borderflow.store import tables as t
+from borderflow.store.sql import insert_ignore
 from borderflow.store.unit_of_work import UnitOfWork
 
 BOOKABLE_STATUSES = frozenset({lifecycle.DECLARED, lifecycle.IN_TRANSIT})
+RELEASED = "released"  # the crossing changed vehicle; the booking stayed with the old one and ended
+# The rules a refusal names (problem+json `rule`).
+RESCHEDULE_LIMIT = "reschedule_limit"
+CANCELLATION_LIMIT = "cancellation_limit"
+NO_SHOW_BAN = "no_show_ban"
+SLOT_FULL = "slot_full"
+SLOT_CLOSED = "slot_closed"
+ONE_BOOKING_PER_VEHICLE = "one_booking_per_vehicle"
+NOT_BOOKABLE_STATUS = "not_bookable_status"
 
 
 def bookable(ctx: NodeContext, hour: dict) -> int:
@@ -67,7 +83,7 @@ def active(uow: UnitOfWork, crossing_id: str):  # noqa: ANN201
 
 
 def get(ctx: NodeContext, uow: UnitOfWork, principal: Principal, crossing_id: str) -> dict:
-    crossing_service.load_visible(uow, principal, crossing_id)
+    load_visible(uow, principal, crossing_id)
     row = active(uow, crossing_id)
     if row is None:
         raise NotFound(f"booking for crossing {crossing_id}")
@@ -83,11 +99,12 @@ def book(ctx: NodeContext, uow: UnitOfWork, principal: Principal, crossing_id: s
     """Book, or move an existing booking (a reschedule) to another hour."""
     if not principal.may("booking.manage"):
         raise Forbidden(f"role {principal.role} may not book slots")
-    record = crossing_service.load_visible(uow, principal, crossing_id, for_update=True)
+    record = load_visible(uow, principal, crossing_id, for_update=True)
     crossing, now, r = record.crossing, ctx.clock.now(), ctx.yard
     if crossing.status not in BOOKABLE_STATUSES:
-        raise Conflict(f"crossing {crossing.reference} is {crossing.status}; only a crossing that has not reached "
-                       "the gate can book a slot", current_status=crossing.status)
+        raise Conflict(f"crossing {crossing.reference} is {crossing.status}; only a crossing that is declared or "
+                       "in transit (not yet at the gate, not ended) can book a slot", current_status=crossing.status,
+                       rule=NOT_BOOKABLE_STATUS)
     if slot_start != capacity.floor_hour(slot_start):
         raise _slot_problem(f"{iso(slot_start)} is not the start of an hour; slots run from hh:00 to hh:00",
                             "slot.not_hour")
@@ -99,24 +116,31 @@ def book(ctx: NodeContext, uow: UnitOfWork, principal: Principal, crossing_id: s
     direction = lane_direction_for(crossing.direction)
     plate_key = uow.conn.execute(select(t.crossings.c.plate_key).where(t.crossings.c.id == crossing_id)).scalar_one()
     _check_ban(uow, plate_key, record.plate, now, r)
-    current = active(uow, crossing_id)
+    current, moves = active(uow, crossing_id), 0
     if current is not None:
         if current.slot_start == slot_start:
             return 200, view(current)
         if current.reschedules >= r.max_reschedules:
-            raise Conflict(f"this booking was already moved {current.reschedules} times (the limit is "
-                           f"{r.max_reschedules}); cancel it and book again if the truck really cannot come",
-                           current_status="active")
+            raise Conflict(f"the booking of crossing {crossing.reference} was already moved {current.reschedules} "
+                           f"times (the limit is {r.max_reschedules}); every reschedule and every cancellation of "
+                           "this crossing's bookings counts, so cancelling and booking again would not start over: "
+                           f"keep the {iso(current.slot_start)} slot, or, only if the truck really cannot come then, "
+                           "cancel this crossing and declare again", current_status="active",
+                           rule=RESCHEDULE_LIMIT, until=None)
+    else:
+        moves = _check_moves(uow, crossing_id, crossing.reference, r)
+        _check_cancellations(uow, crossing.declarant_tax_id, now, r)
     hour = capacity.hours(ctx, uow, gate, direction, slot_start, 1)[0]
     places = bookable(ctx, hour)
     if places <= 0:
         why = hour["override"] or ("the partner accepts no trucks then" if hour["partner_cap"] == 0
                                    else "the gate is closed for goods then")
-        raise Conflict(f"no bookable places at {gate.name} {direction} {iso(slot_start)}: {why}",
-                       current_status="closed")
+        raise Conflict(f"no bookable places at {gate.name} {direction} {iso(slot_start)}: {why}; choose another "
+                       "hour (GET the gate's slots for the free places)", current_status="closed", rule=SLOT_CLOSED)
     if not _take_place(uow, gate.code, direction, slot_start, places):
         raise Conflict(f"the {iso(slot_start)} slot at {gate.name} ({direction}) is full: {places} of {places} "
-                       "places booked; choose another hour", current_status="full")
+                       "places booked; choose another hour (GET the gate's slots for the free places)",
+                       current_status="full", rule=SLOT_FULL)
     if current is not None:
         _free_place(uow, current.gate, current.direction, current.slot_start)
         uow.conn.execute(update(t.bookings).where(t.bookings.c.id == current.id).values(
@@ -129,10 +153,11 @@ def book(ctx: NodeContext, uow: UnitOfWork, principal: Principal, crossing_id: s
                 uow.conn.execute(insert(t.bookings).values(
                     id=booking_id, crossing_id=crossing_id, gate=gate.code, direction=direction,
                     slot_start=slot_start, plate_key=plate_key, declarant_tax_id=crossing.declarant_tax_id,
-                    status="active", reschedules=0, created_at=now, updated_at=now))
+                    status="active", reschedules=moves, created_at=now, updated_at=now))
         except IntegrityError:
-            raise Conflict(f"vehicle {record.plate} already has an active booking; one booking per vehicle",
-                           current_status="booked") from None
+            raise Conflict(f"vehicle {record.plate} already has an active booking; one "
+                           "booking per vehicle: cancel that booking first, or book this crossing once that one "
+                           "is used or cancelled", current_status="booked", rule=ONE_BOOKING_PER_VEHICLE) from None
         action, status_code = "booking.create", 201
     uow.log_action(at=now, actor=principal.actor, action=action, subject=crossing_id,
                    data={"slot_start": iso(slot_start), "gate": gate.code, "direction": direction})
@@ -142,22 +167,76 @@ def book(ctx: NodeContext, uow: UnitOfWork, principal: Principal, crossing_id: s
 def cancel(ctx: NodeContext, uow: UnitOfWork, principal: Principal, crossing_id: str) -> tuple[int, dict]:
     if not principal.may("booking.manage"):
         raise Forbidden(f"role {principal.role} may not cancel bookings")
-    crossing_service.load_visible(uow, principal, crossing_id, for_update=True)
+    load_visible(uow, principal, crossing_id, for_update=True)
     current = active(uow, crossing_id)
     if current is None:
         raise NotFound(f"active booking for crossing {crossing_id}")
     now = ctx.clock.now()
-    release(uow, current, "cancelled", now)
+    release(uow, current, CANCELLED, now)
     uow.log_action(at=now, actor=principal.actor, action="booking.cancel", subject=crossing_id,
                    data={"slot_start": iso(current.slot_start)})
     return 200, {**view(current), "status": "cancelled"}
 
 
 def release(uow: UnitOfWork, booking, status: str, now: datetime) -> None:  # noqa: ANN001
-    """End a booking (cancelled, used or no_show); a slot still ahead gets its place back."""
+    """End a booking (cancelled, released, used or no_show); a slot still ahead gets its place back."""
     uow.conn.execute(update(t.bookings).where(t.bookings.c.id == booking.id).values(status=status, updated_at=now))
-    if status in ("cancelled", "no_show") or booking.slot_start > now:
+    if status in (CANCELLED, RELEASED, "no_show") or booking.slot_start > now:
         _free_place(uow, booking.gate, booking.direction, booking.slot_start)
+
+
+def release_for_new_vehicle(uow: UnitOfWork, crossing_id: str, now: datetime, *,
+                            actor: str = "system") -> dict | None:
+    """The crossing now names another vehicle: its active booking (if any) ends as released and
+    its place goes back to the slot. The booking never moves to the new plate; the crossing may
+    book again for the new vehicle. Returns the released booking, or None if it had none."""
+    current = active(uow, crossing_id)
+    if current is None:
+        return None
+    release(uow, current, RELEASED, now)
+    uow.log_action(at=now, actor=actor, action="booking.release", subject=crossing_id,
+                   data={"slot_start": iso(current.slot_start), "reason": "vehicle changed by amendment"})
+    return {**view(current), "status": RELEASED}
+
+
+def _moves(uow: UnitOfWork, crossing_id: str) -> tuple[int, str | None]:
+    """The crossing's moves so far (every reschedule and every cancellation of its bookings) and
+    how its latest booking ended."""
+    b = t.bookings.c
+    rows = uow.conn.execute(select(b.status, b.reschedules).where(b.crossing_id == crossing_id)
+                            .order_by(b.created_at)).all()
+    return moves_made((row.status, row.reschedules) for row in rows), (rows[-1].status if rows else None)
+
+
+def _check_moves(uow: UnitOfWork, crossing_id: str, reference: str, r: YardRules) -> int:
+    """A new booking starts with the moves its crossing already made; refused at the limit."""
+    moves, last_status = _moves(uow, crossing_id)
+    if not r.may_book_again(moves=moves, last_status=last_status):
+        raise Conflict(f"crossing {reference} already moved its booking {moves} times (the limit is "
+                       f"{r.max_reschedules}); every reschedule and every cancellation counts, so booking again "
+                       "after cancelling does not start over, and this crossing can book no more slots: the truck "
+                       "may still queue in the yard without a booking, or, only if it really cannot come, cancel "
+                       "this crossing and declare again", current_status=last_status,
+                       rule=RESCHEDULE_LIMIT, until=None)
+    return moves
+
+
+def _check_cancellations(uow: UnitOfWork, declarant_tax_id: str, now: datetime, r: YardRules) -> None:
+    """The declarant's own cancellations count; a booking ended with a crossing an officer refused,
+    or released because the vehicle changed, does not."""
+    b, c = t.bookings.c, t.crossings.c
+    cancelled_at = uow.conn.execute(select(b.updated_at).select_from(
+        t.bookings.join(t.crossings, c.id == b.crossing_id)).where(
+        b.declarant_tax_id == declarant_tax_id, b.status == CANCELLED, b.updated_at > now - CANCELLATION_WINDOW,
+        c.status != lifecycle.REFUSED)).scalars().all()
+    until = r.cancellations_block_until(cancelled_at, now)
+    if until is not None:
+        raise Conflict(f"declarant {declarant_tax_id} cancelled {len(cancelled_at)} bookings in the last "
+                       f"{CANCELLATION_WINDOW.days} days (the limit is {r.max_cancellations_per_week} a week); it "
+                       f"may book again from {iso(until)}, when the oldest of them is {CANCELLATION_WINDOW.days} "
+                       "days old; until then its trucks can queue in the yard without a booking (book only "
+                       "trucks that will come: cancelling is never refused, but it counts)",
+                       rule=CANCELLATION_LIMIT, until=until)
 
 
 def _check_ban(uow: UnitOfWork, plate_key: str, plate: str, now: datetime, r: YardRules) -> None:
@@ -166,16 +245,16 @@ def _check_ban(uow: UnitOfWork, plate_key: str, plate: str, now: datetime, r: Ya
         b.plate_key == plate_key, b.status == "no_show", b.updated_at >= now - r.no_show_window)).one()
     if recent[0] >= r.no_show_limit and recent[1] + r.no_show_ban > now:
         until = recent[1] + r.no_show_ban
-        raise Conflict(f"vehicle {plate} missed {recent[0]} booked slots in the last {r.no_show_window.days} days; "
-                       f"it may book again from {iso(until)} (it can still queue in the yard without a booking)",
-                       current_status="banned")
+        raise Conflict(f"vehicle {plate} missed {recent[0]} booked slots in the last {r.no_show_window.days} days "
+                       f"(the limit is {r.no_show_limit}); it may book again from {iso(until)}, "
+                       f"{r.no_show_ban.days} days after its last missed slot (it can still queue in the yard "
+                       "without a booking)", current_status="banned", rule=NO_SHOW_BAN, until=until)
 
 
 def _take_place(uow: UnitOfWork, gate: str, direction: str, slot_start: datetime, places: int) -> bool:
     s = t.slot_counts
-    dialect_insert = pg_insert if uow.conn.dialect.name == "postgresql" else sqlite_insert
-    uow.conn.execute(dialect_insert(s).values(gate=gate, direction=direction, slot_start=slot_start, booked=0)
-                     .on_conflict_do_nothing(index_elements=[s.c.gate, s.c.direction, s.c.slot_start]))
+    insert_ignore(uow.conn, s, dict(gate=gate, direction=direction, slot_start=slot_start, booked=0),
+                  [s.c.gate, s.c.direction, s.c.slot_start])
     taken = uow.conn.execute(update(s).where(
         and_(s.c.gate == gate, s.c.direction == direction, s.c.slot_start == slot_start, s.c.booked < places))
         .values(booked=s.c.booked + 1).returning(s.c.booked)).first()

@@ -9,12 +9,14 @@ from typing import Any
 from borderflow import schemas
 from borderflow.domain.crossing import Crossing
 from borderflow.domain.declaration import Declaration
-from borderflow.domain.errors import Forbidden, NotFound, Problem, ValidationFailed
+from borderflow.domain.errors import Forbidden, Problem, ValidationFailed
 from borderflow.domain.identifiers.plates import match_key
 from borderflow.domain.roles import Principal
 from borderflow.domain.selectivity import DeclarantHistory, assess, audit_draw
 from borderflow.domain.signoffs import Requirement
 from borderflow.domain.validation import validate_declaration
+from borderflow.services import bookings
+from borderflow.services.access import load_visible
 from borderflow.services.context import NodeContext
 from borderflow.services.views import crossing_full, crossing_summary
 from borderflow.store.repositories import CrossingRecord
@@ -80,14 +82,6 @@ def create(ctx: NodeContext, uow: UnitOfWork, declaration: Declaration, document
     return uow.crossings.get(crossing_id)
 
 
-def load_visible(uow: UnitOfWork, principal: Principal, crossing_id: str, *, for_update: bool = False) -> CrossingRecord:
-    record = uow.crossings.get(crossing_id, for_update=for_update)
-    # A declarant learns nothing about crossings that are not its own, not even that they exist.
-    if record is None or not principal.owns(record.crossing.declarant_tax_id):
-        raise NotFound(f"crossing {crossing_id}")
-    return record
-
-
 def amend(ctx: NodeContext, uow: UnitOfWork, principal: Principal, crossing_id: str, patch: Any) -> tuple[int, dict]:
     if not principal.may("crossing.amend"):
         raise Forbidden(f"role {principal.role} may not amend crossings")
@@ -107,18 +101,33 @@ def amend(ctx: NodeContext, uow: UnitOfWork, principal: Principal, crossing_id: 
 
 def reassess(ctx: NodeContext, uow: UnitOfWork, record: CrossingRecord, declaration: Declaration, document: dict,
              *, actor: str, fields: list[str]) -> CrossingRecord:
-    """A new version of the declaration, assessed again; the history keeps every version."""
+    """A new version of the declaration, assessed again; the history keeps every version.
+
+    A slot booking belongs to the vehicle: if the plate changes, the booking is released (the
+    new vehicle may book afresh), never handed to the new plate."""
     now = ctx.clock.now()
     crossing = record.crossing
     assessment = _assess(ctx, uow, crossing.id, declaration)
     crossing.reassess(risk_lane=assessment.lane, risk_reasons=list(assessment.reasons),
                       version=crossing.version + 1, at=now, actor=actor,
                       signoffs=_signoffs(ctx, declaration, assessment.lane))
+    plate_key = match_key(declaration.vehicle.plate)  # record.plate is still the old vehicle's
+    released = bookings.release_for_new_vehicle(uow, crossing.id, now, actor=actor) \
+        if plate_key != match_key(record.plate) else None
+    if released is not None:
+        crossing.note("booking_released", at=now, actor=actor,
+                      cause=f"the vehicle changed from {record.plate} to {declaration.vehicle.plate}: the "
+                            f"{released['slot_start']} booking stays with the old vehicle and was released; "
+                            "book again for the new one",
+                      slot_start=released["slot_start"], booking_id=released["id"])
     uow.crossings.save(record, at=now, declaration=document, plate=declaration.vehicle.plate,
-                       plate_key=match_key(declaration.vehicle.plate), trailer_plate=declaration.vehicle.trailer_plate,
+                       plate_key=plate_key, trailer_plate=declaration.vehicle.trailer_plate,
                        expected_arrival=declaration.expected_arrival, actor=actor)
-    uow.log_action(at=now, actor=actor, action="crossing.amend", subject=crossing.id,
-                   data={"version": crossing.version, "risk_lane": assessment.lane, "fields": fields})
+    data = {"version": crossing.version, "risk_lane": assessment.lane, "fields": fields}
+    if released is not None:
+        data["booking_released"] = {"id": released["id"], "slot_start": released["slot_start"],
+                                    "reason": "vehicle changed"}
+    uow.log_action(at=now, actor=actor, action="crossing.amend", subject=crossing.id, data=data)
     return uow.crossings.get(crossing.id)
 
 

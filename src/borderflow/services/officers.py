@@ -6,7 +6,7 @@ from borderflow.domain.errors import Forbidden
 from borderflow.domain.roles import Principal
 from borderflow.domain.signoffs import AGENCIES
 from borderflow.services.context import NodeContext
-from borderflow.services.crossings import load_visible
+from borderflow.services.access import load_visible
 from borderflow.services.views import crossing_full
 from borderflow.store.unit_of_work import UnitOfWork
 
