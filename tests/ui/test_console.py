@@ -50,7 +50,7 @@ def test_a_truck_moves_through_the_console_as_plate_reads_arrive(ui_node, open_p
     first = plate_read(ui_node, misread, lane=lane)
     assert first["decision"] == "hold" and first["crossing_id"] == truck["id"], first
     expect(crossings.locator(f"li[data-reference='{ref}'][data-status=arrived]")).to_be_visible(timeout=LIVE)
-    expect(page.locator("#panel-lanes")).to_contain_text("document inspection not yet done", timeout=LIVE)
+    expect(page.locator("#panel-lanes")).to_contain_text("waiting for the sign-off of customs", timeout=LIVE)
     shoot(page, "console")
 
     crossings.locator(f"li[data-reference='{ref}'] a").click()
@@ -61,6 +61,7 @@ def test_a_truck_moves_through_the_console_as_plate_reads_arrive(ui_node, open_p
     assert plate_read(ui_node, truck["plate"], lane=lane)["decision"] == "open"
     page.reload()
     expect(page.locator(".crossing-head .status")).to_have_text("Crossed")
+    expect(page.locator("table.signoffs tr[data-agency=customs]")).to_contain_text("Passed")
     expect(page.locator(".timeline")).to_contain_text("Crossed the barrier")
     shoot(page, "console-crossing")
 

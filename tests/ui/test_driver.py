@@ -3,13 +3,19 @@ English; it refreshes itself, so a hold shows without the driver doing anything.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
+from babel import dates
 from playwright.sync_api import expect
 
 from tests.support.declarations import green_cargo
 from tests.ui.browser import DECLARANT_TAX_ID, PHONE, UI, plate_read, shoot
 
 pytestmark = UI
+GATE_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+LOCALES = {"vi": "vi", "zh": "zh_Hans_CN", "en": "en"}
 
 WORDS = {  # status "declared", the instruction while queueing, the label of the queue position
     "vi": ("Đã khai báo", "Hãy chờ tại bãi", "Vị trí trong hàng chờ"),
@@ -72,3 +78,42 @@ def test_a_wrong_plate_shows_nothing_of_the_crossing(ui_node, open_page, queued)
     assert response.status == 404
     expect(page.locator("#driver-error")).to_be_visible()
     expect(page.locator(".driver-card")).to_have_count(0)
+
+
+@pytest.fixture
+def closed_until_tomorrow(ui_node):
+    """Kim Thanh closed for exports from an hour ago until 10:00 tomorrow at the gate, and a truck
+    waiting in its yard; afterwards the closure is withdrawn and the truck's crossing cancelled."""
+    now = ui_node.clock.now()
+    opens = (now.astimezone(GATE_ZONE) + timedelta(days=1)).replace(hour=10, minute=0, second=0, microsecond=0)
+    with ui_node.client("supervisor") as supervisor, ui_node.client("declarant", DECLARANT_TAX_ID) as declarant:
+        closure = supervisor.post("/api/v1/gates/KIMTHANH/capacity-overrides", json={
+            "direction": "outbound", "starts_at": (now - timedelta(hours=1)).isoformat(),
+            "ends_at": opens.isoformat(), "trucks_per_hour": None, "reason": "UI test: closed until tomorrow"})
+        assert closure.status_code == 201, closure.text
+        truck = declarant.post("/api/v1/crossings", json=green_cargo()).json()
+        assert plate_read(ui_node, truck["plate"], lane="YARD-IN", kind="yard_entry")["decision"] == "open"
+        yield truck
+        supervisor.delete(f"/api/v1/capacity-overrides/{closure.json()['id']}")
+        declarant.post(f"/api/v1/crossings/{truck['id']}/cancel", json={"note": "end of UI test"})
+
+
+@pytest.mark.parametrize("lang", ["vi", "zh", "en"])
+def test_the_expected_call_names_the_day_when_it_is_not_today(ui_node, open_page, closed_until_tomorrow, lang):
+    truck = closed_until_tomorrow
+    with ui_node.client() as anyone:
+        view = anyone.get(f"/api/v1/driver/{truck['reference']}", params={"plate": truck["plate"]}).json()
+    eta = datetime.fromisoformat(view["estimated_call_at"]).astimezone(GATE_ZONE)
+    assert eta.date() == (ui_node.clock.now().astimezone(GATE_ZONE) + timedelta(days=1)).date()
+    day = dates.format_skeleton("MMMd", eta, tzinfo=GATE_ZONE, locale=LOCALES[lang])
+    clock = f"{eta:%H:%M}"  # a 24-hour clock in every language
+    when = {"vi": f"{clock} ngày {day}", "zh": f"{day} {clock}", "en": f"{clock} on {day}"}[lang]
+    sentence = {"vi": f"Dự kiến được gọi vào khoảng {when}.", "zh": f"预计约 {when} 叫号。",
+                "en": f"Expected call about {when}."}[lang]
+    page = open_page(viewport=PHONE)
+    page.goto(ui_node.url + f"/driver?reference={truck['reference']}&plate={truck['plate']}&lang={lang}")
+    card = page.locator(".driver-card")
+    expect(card.locator(".estimated-call")).to_have_text(when)
+    expect(card.locator(".call-when")).to_have_text(sentence)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the page scrolls sideways on a phone ({width}px)"

@@ -2,7 +2,8 @@
 
 Each panel is a plain dict (or UNAVAILABLE when its use case refuses the officer); the
 templates only format. Which panels an officer sees, and in which order, follows the
-role: a gate operator starts with the yard, customs with holds and crossings.
+role: a gate operator starts with the yard, each agency with the trucks waiting for its
+sign-off.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from borderflow.domain import lifecycle
 from borderflow.domain.directions import lane_direction_for
 from borderflow.domain.errors import DomainError
 from borderflow.domain.roles import Principal
-from borderflow.services import bookings, capacity, crossings, exchange_ops, gate, yard_views
+from borderflow.domain.signoffs import AGENCIES
+from borderflow.services import bookings, capacity, crossings, exchange_ops, gate, signoffs, yard_views
 from borderflow.services.context import NodeContext
 from borderflow.store import tables as t
 from borderflow.web import optional
@@ -27,25 +29,44 @@ ACTIVE = ("declared", "in_transit", "arrived", "inspecting", "held", "released")
 LANES = ("red", "yellow", "blue", "green")
 PANELS = {
     "gate_operator": ("yard", "lanes", "reviews", "crossings", "holds", "capacity", "partner"),
-    "customs": ("holds", "crossings", "reviews", "yard", "lanes", "partner", "capacity"),
-    "border_guard": ("holds", "reviews", "yard", "lanes", "crossings", "partner", "capacity"),
-    "quarantine": ("crossings", "holds", "yard", "partner"),
-    "supervisor": ("yard", "holds", "reviews", "crossings", "lanes", "partner", "capacity"),
+    "customs": ("signoffs", "holds", "crossings", "reviews", "yard", "lanes", "partner", "capacity"),
+    "border_guard": ("signoffs", "holds", "reviews", "yard", "lanes", "crossings", "partner", "capacity"),
+    "quarantine": ("signoffs", "crossings", "holds", "yard", "partner"),
+    "supervisor": ("yard", "holds", "signoffs", "reviews", "crossings", "lanes", "partner", "capacity"),
 }
+NEEDS = {"reviews": "gate.review", "signoffs": "crossing.inspect"}  # panels only some roles may see
 
 
 def panel_names(principal: Principal) -> tuple[str, ...]:
     names = PANELS.get(principal.role, PANELS["supervisor"])
-    return tuple(n for n in names if n != "reviews" or principal.may("gate.review"))
+    return tuple(n for n in names if n not in NEEDS or principal.may(NEEDS[n]))
 
 
-def gather(ctx: NodeContext, principal: Principal, gate_code: str, direction: str) -> dict:
+def agency_for(principal: Principal, asked: str | None) -> str | None:
+    """Whose sign-off queue the console shows: an agency officer's own; the one a supervisor
+    picks (customs unless it picks another); none for roles that sign nothing off."""
+    if not principal.may("crossing.inspect"):
+        return None
+    if principal.role in AGENCIES:
+        return principal.role
+    return asked if asked in AGENCIES else "customs"
+
+
+def gather(ctx: NodeContext, principal: Principal, gate_code: str, direction: str,
+           agency: str | None = None) -> dict:
     wanted = panel_names(principal)
     lanes_way = lane_direction_for(direction)  # the yard and slots speak of outbound/inbound lanes
     out: dict = {}
     if "yard" in wanted or "lanes" in wanted:
         out["yard"] = _safe(lambda: optional.read(ctx, yard_views.yard_view, principal, gate_code, lanes_way))
     with ctx.uow(write=False) as uow:
+        if "signoffs" in wanted:
+            out["signoffs"] = signoff_queue(uow, principal, agency_for(principal, agency), gate_code, direction,
+                                            ctx.clock.now())
+        if out.get("yard") and principal.may("yard.call_one"):
+            queued = _queued_at(uow, [w["crossing_id"] for w in out["yard"]["waiting"]])
+            for truck in out["yard"]["waiting"]:
+                truck["stamp"] = queued.get(truck["crossing_id"], "")
         if "crossings" in wanted or "holds" in wanted:
             active = [c for c in crossings.search(uow, principal, status=None, gate=gate_code, plate=None,
                                                   risk_lane=None, limit=500, offset=0)
@@ -59,12 +80,77 @@ def gather(ctx: NodeContext, principal: Principal, gate_code: str, direction: st
         if "partner" in wanted:
             out["partner"] = partner_links(ctx, uow, principal)
         if "capacity" in wanted:
-            facing = ctx.node.gate(gate_code).partner_gate
-            out["capacity"] = {"partner": [c for c in exchange_ops.capacity(uow, principal)
-                                           if c["gate"] in (facing, gate_code) or c["facing_gate"] == gate_code]}
+            out["capacity"] = {"partner": partner_capacity(ctx, uow, principal, gate_code),
+                               "fallback_per_hour": ctx.yard.partner_fallback_per_hour}
     if "capacity" in wanted:
         out["capacity"]["hours"] = hours(ctx, principal, gate_code, lanes_way)
     return out
+
+
+def signoff_queue(uow, principal: Principal, agency: str, gate_code: str, direction: str,  # noqa: ANN001
+                  now: datetime) -> dict:
+    """The trucks of this gate and direction waiting for `agency`'s sign-off (services.signoffs),
+    each with where it is, what a failure does, and a stamp that changes with the crossing (so a
+    form's idempotency key is new whenever the crossing moved on)."""
+    queue = signoffs.work_queue(uow, principal, agency=agency, gate=gate_code)
+    trucks = [x for x in queue["trucks"] if x["direction"] == direction]
+    c = t.crossings.c
+    details = {row.id: row for row in uow.conn.execute(select(c.id, c.updated_at, c.signoffs).where(
+        c.id.in_([x["crossing_id"] for x in trucks])))} if trucks else {}
+    arrived = _arrived(uow, [x["crossing_id"] for x in trucks
+                             if x["status"] == lifecycle.HELD and x["yard_state"] != "served"])
+    for truck in trucks:
+        row = details.get(truck["crossing_id"])
+        mine = next((s for s in (row.signoffs or []) if s["agency"] == queue["agency"]), {}) if row else {}
+        truck["on_failure"] = mine.get("on_failure", "hold")
+        truck["stamp"] = row.updated_at.isoformat() if row else ""
+        truck["where"] = where(truck, truck["crossing_id"] in arrived)
+        # whole minutes (not "n seconds ago"), so the live panel changes only when something does
+        truck["waited_min"] = max(0, (now - datetime.fromisoformat(truck["waiting_since"])).total_seconds() // 60)
+    return {"agency": queue["agency"], "trucks": trucks}
+
+
+def where(truck: dict, arrived: bool = False) -> str:
+    """Where a truck waiting for a sign-off is: a code of labels.WHERE. A held truck may be
+    held before it came (a failed document check): `arrived` says whether it reached the gate."""
+    if truck["status"] in (lifecycle.ARRIVED, lifecycle.INSPECTING) or truck["yard_state"] == "served" or arrived:
+        return "gate"
+    if truck["yard_state"] in ("waiting", "called"):
+        return "yard" if truck["yard_state"] == "waiting" else "called"
+    return "not_arrived"
+
+
+def _arrived(uow, ids: list[str]) -> set[str]:  # noqa: ANN001
+    """Which of these crossings a lane camera saw at the gate (display-only read of the history)."""
+    if not ids:
+        return set()
+    e = t.crossing_events.c
+    return set(uow.conn.execute(select(e.crossing_id).where(e.crossing_id.in_(ids), e.action == "arrive")).scalars())
+
+
+def _queued_at(uow, ids: list[str]) -> dict[str, str]:  # noqa: ANN001
+    """When each waiting truck joined the line (again, after a missed call): part of the
+    call-now form's idempotency key. A display-only read of the yard table."""
+    if not ids:
+        return {}
+    y = t.yard.c
+    return {r.crossing_id: r.queued_at.isoformat() for r in uow.conn.execute(
+        select(y.crossing_id, y.queued_at).where(y.crossing_id.in_(ids)))}
+
+
+def partner_capacity(ctx: NodeContext, uow, principal: Principal, gate_code: str) -> list[dict]:  # noqa: ANN001
+    """The partner's notices for the gate facing this one: the hours from this one on, and the
+    closures not over yet."""
+    facing = ctx.node.gate(gate_code).partner_gate
+    now = ctx.clock.now()
+    first = capacity.floor_hour(now)
+    notices = [c for c in exchange_ops.capacity(ctx, uow, principal)
+               if c["gate"] in (facing, gate_code) or c["facing_gate"] == gate_code]
+    for notice in notices:
+        notice["coming"] = [h for h in notice["hours"] if datetime.fromisoformat(h["start"]) >= first][:HOURS]
+        notice["open_closures"] = [c for c in notice["closures"]
+                                   if not c.get("end") or datetime.fromisoformat(c["end"]) > now]
+    return notices
 
 
 def hours(ctx: NodeContext, principal: Principal, gate_code: str, lanes_way: str) -> list[dict]:
@@ -125,6 +211,17 @@ def last_reads(uow, gate_code: str) -> dict[str, dict]:  # noqa: ANN001
     for row in rows:
         latest.setdefault(row.lane, dict(row._mapping))
     return latest
+
+
+def signing(principal: Principal, view: dict) -> dict:
+    """What the crossing page's inspection form records: whose sign-off (an agency officer's own;
+    a supervisor picks, the first agency still waiting by default) and the check it asks."""
+    pending = view.get("pending_signoffs") or []
+    choose = principal.role not in AGENCIES
+    agency = (pending[0] if pending else "customs") if choose else principal.role
+    asked = next((s for s in view.get("signoffs") or [] if s["agency"] == agency), None)
+    kind = asked["check"] if asked else ("physical" if view.get("risk_lane") == "red" else "document")
+    return {"agency": agency, "kind": kind, "choose": choose}
 
 
 def allowed(principal: Principal, status: str) -> dict[str, bool]:

@@ -28,6 +28,15 @@ ROLE = {
 }
 INSPECTION = {"document": N_("Document check"), "physical": N_("Physical inspection")}
 RESULT = {"passed": N_("Passed"), "failed": N_("Failed")}
+# The agencies that sign a truck off (domain/signoffs.AGENCIES); "health" has no role of its own.
+AGENCY = {"customs": N_("Customs"), "quarantine": N_("Plant quarantine"), "border_guard": N_("Border guard"),
+          "health": N_("Health quarantine")}
+SIGNOFF = {"pending": N_("Waiting"), "passed": N_("Passed"), "failed": N_("Failed")}
+ON_FAILURE = {"hold": N_("a failure holds the truck"), "refuse": N_("a failure refuses the truck")}
+WHERE = {  # where a truck waiting for a sign-off is (console_data.where)
+    "not_arrived": N_("Not at the yard yet"), "yard": N_("In the yard"), "called": N_("Called forward, on its way"),
+    "gate": N_("At the gate"),
+}
 MATCH = {"none": N_("No declaration matches"), "ambiguous": N_("Several declarations match"),
          "low_confidence": N_("Camera unsure")}
 PRIORITY = {"perishable": N_("Perishable"), "trusted": N_("Trusted trader"), "ordinary": N_("Normal")}
@@ -42,7 +51,8 @@ ACTION = {  # events in a crossing's history
     "release": N_("Released"), "exit": N_("Crossed the barrier"), "cancel": N_("Cancelled"),
     "refuse": N_("Refused"), "yard_check_in": N_("Checked in at the yard"),
     "partner_amendment": N_("Amended by the partner side"), "partner_status": N_("News from the partner side"),
-    "partner_clearance": N_("Partner side's clearance result"),
+    "partner_clearance": N_("Partner side's clearance result"), "signoff": N_("Sign-off recorded"),
+    "called_out_of_turn": N_("Called forward out of turn"),
 }
 DECISION = {"open": N_("Open"), "hold": N_("Hold")}
 FLASH = {  # what the last action did, shown on the next page
@@ -50,12 +60,13 @@ FLASH = {  # what the last action did, shown on the next page
     "review_resolved": N_("Plate read confirmed"), "review_dismissed": N_("Plate read dismissed"),
     "declare": N_("Declaration accepted"), "amend": N_("Amendment accepted"), "cancel": N_("Crossing cancelled"),
     "call_forward": N_("Trucks called forward"), "book": N_("Slot booked"), "unbook": N_("Booking cancelled"),
-    "unavailable": N_("Not available on this node yet"),
+    "unavailable": N_("Not available on this node yet"), "call": N_("Truck called forward now"),
 }
 TABLES = {"status": STATUS, "risk_lane": RISK_LANE, "risk_meaning": RISK_MEANING, "direction": DIRECTION,
           "lane_direction": LANE_DIRECTION, "role": ROLE, "inspection": INSPECTION, "result": RESULT,
           "match": MATCH, "priority": PRIORITY, "gate_status": GATE_STATUS, "document": DOCUMENT,
-          "action": ACTION, "decision": DECISION, "flash": FLASH}
+          "action": ACTION, "decision": DECISION, "flash": FLASH, "agency": AGENCY, "signoff": SIGNOFF,
+          "on_failure": ON_FAILURE, "where": WHERE}
 
 
 def label(table: str, code: str | None) -> str:

@@ -1,4 +1,5 @@
-"""The officer console: live yard, lanes, crossings, holds, reviews, partner link, capacity."""
+"""The officer console: live sign-off queue, yard, lanes, crossings, holds, reviews, partner link,
+capacity."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ import asyncio
 import hashlib
 import json
 import time
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from borderflow.domain.errors import NotFound
+from borderflow.domain.signoffs import AGENCIES
 from borderflow.services import crossings
 from borderflow.web import console_data, sessions
 from borderflow.web.pages import fragment, render, require, web
@@ -32,10 +35,19 @@ def selection(request: Request) -> tuple[str, str]:
                                                            else "export")
 
 
+def agency(request: Request, who) -> str | None:  # noqa: ANN001
+    """Whose sign-off queue to show: the officer's own agency, or the one a supervisor picked."""
+    return console_data.agency_for(who, request.query_params.get("agency"))
+
+
 def _panels(request: Request, who, gate: str, direction: str) -> dict[str, str]:  # noqa: ANN001
-    data = console_data.gather(web(request).ctx, who, gate, direction)
+    chosen = agency(request, who)
+    data = console_data.gather(web(request).ctx, who, gate, direction, chosen)
+    here = f"/console?gate={quote(gate)}&direction={quote(direction)}"  # where a panel's form comes back to
+    if chosen and chosen != who.role:
+        here += f"&agency={quote(chosen)}"
     return {name: fragment(request, f"console/_{name}.html", data=data, gate=gate, direction=direction,
-                           gate_obj=web(request).ctx.node.gate(gate))
+                           agency=chosen, here=here, gate_obj=web(request).ctx.node.gate(gate))
             for name in console_data.panel_names(who)}
 
 
@@ -43,8 +55,9 @@ def _panels(request: Request, who, gate: str, direction: str) -> dict[str, str]:
 def console(request: Request) -> Response:
     who = require(request, "officer")
     gate, direction = selection(request)
-    return render(request, "console/index.html", gate=gate, direction=direction,
-                  panels=_panels(request, who, gate, direction), names=console_data.panel_names(who))
+    return render(request, "console/index.html", gate=gate, direction=direction, agency=agency(request, who),
+                  agencies=AGENCIES, panels=_panels(request, who, gate, direction),
+                  names=console_data.panel_names(who))
 
 
 @router.get("/stream")
@@ -98,4 +111,5 @@ def crossing(request: Request, crossing_id: str) -> Response:
             view = crossings.read(uow, who, crossing_id)
     except NotFound:
         return render(request, "not_found.html", status=404)
-    return render(request, "console/crossing.html", c=view, can=console_data.allowed(who, view["status"]))
+    return render(request, "console/crossing.html", c=view, can=console_data.allowed(who, view["status"]),
+                  signing=console_data.signing(who, view), agencies=AGENCIES)

@@ -1,4 +1,5 @@
-"""What officers do from the console: inspect, hold, release, refuse, resolve plate reads.
+"""What officers do from the console: sign off (inspect), hold, release, refuse, call one truck
+forward out of turn, resolve plate reads.
 
 Each form carries a CSRF token and an idempotency key, so a double click or a resent
 form takes effect once, exactly as a retried API call does.
@@ -13,6 +14,7 @@ from fastapi.responses import Response
 
 from borderflow.domain.directions import lane_direction_for
 from borderflow.domain.errors import DomainError, Forbidden, NotFound, Problem, ValidationFailed
+from borderflow.domain.signoffs import AGENCIES
 from borderflow.services import gate, officers, yard
 from borderflow.services.idempotency import run_once
 from borderflow.web import sessions
@@ -20,7 +22,8 @@ from borderflow.web.pages import posted_form, redirect, render, web
 from borderflow.web.refusals import describe
 
 router = APIRouter(prefix="/console", include_in_schema=False)
-ACTIONS = ("inspect", "hold", "release", "refuse")
+ACTIONS = ("inspect", "hold", "release", "refuse", "call")
+WITH_REASON = ("hold", "refuse", "call")  # the reason is required, shown and kept in the history
 
 
 def back(request: Request, form: dict[str, str], fallback: str) -> str:
@@ -34,22 +37,33 @@ async def act(request: Request, crossing_id: str, action: str) -> Response:
     if action not in ACTIONS:
         return render(request, "expired.html", status=403)
     ctx, session = web(request).ctx, sessions.of(request)
-    text = form.get("reason" if action in ("hold", "refuse") else "note", "").strip()[:500]
-    kind, result = form.get("kind", ""), form.get("result", "")
+    text = form.get("reason" if action in WITH_REASON else "note", "").strip()[:500]
+    kind, result, notes = form.get("kind", ""), form.get("result", ""), form.get("notes", "").strip()[:2000]
+    agency = form.get("agency") or None  # whose sign-off: an officer's own agency; a supervisor names one
     work = {
-        "inspect": lambda uow: officers.inspect(ctx, uow, who, crossing_id, kind=kind, result=result,
-                                                notes=form.get("notes", "")[:2000]),
+        "inspect": lambda uow: officers.inspect(ctx, uow, who, crossing_id, kind=kind, result=result, notes=notes,
+                                                agency=agency),
         "hold": lambda uow: officers.hold(ctx, uow, who, crossing_id, text),
         "release": lambda uow: officers.release(ctx, uow, who, crossing_id, text),
         "refuse": lambda uow: officers.refuse(ctx, uow, who, crossing_id, text),
+        "call": lambda uow: (200, yard.call_one(ctx, uow, who, crossing_id, text)),
     }[action]
     try:
-        if action in ("hold", "refuse") and not text:
-            raise ValidationFailed([_reason_needed()])
-        if action == "inspect" and (kind not in ("document", "physical") or result not in ("passed", "failed")):
-            raise ValidationFailed([_inspection_needed()])
+        if action in WITH_REASON and not text:
+            raise ValidationFailed([_call_reason_needed() if action == "call" else _reason_needed()])
+        if action == "inspect":
+            if kind not in ("document", "physical") or result not in ("passed", "failed"):
+                raise ValidationFailed([_inspection_needed()])
+            if agency is not None and agency not in AGENCIES:
+                raise ValidationFailed([Problem("agency", f"{agency!r} is not an agency; expected one of "
+                                                          f"{', '.join(AGENCIES)}", "agency.unknown")])
+            if result == "failed" and not notes:
+                raise ValidationFailed([_failure_note_needed()])
         _, view, _ = run_once(ctx, who, form.get("token") or None, {"id": crossing_id, action: dict(form)}, work)
-        session.say("ok", what=action, ref=view["reference"], status=view["status"])
+        if action == "call":
+            session.say("ok", view["lane"], what="call", ref=view["reference"])  # the lane it is to take
+        else:
+            session.say("ok", what=action, ref=view["reference"], status=view["status"])
     except DomainError as exc:
         session.say("error", describe(exc))
     return redirect(request, back(request, form, f"/console/crossings/{crossing_id}"))
@@ -103,6 +117,15 @@ async def resolve(request: Request, event_id: int) -> Response:
 
 def _reason_needed() -> Problem:
     return Problem("reason", "give a reason: it is shown to the driver and kept in the history", "missing")
+
+
+def _call_reason_needed() -> Problem:
+    return Problem("reason", "give a reason for calling this truck out of turn: it is kept in the history and "
+                             "the audit trail", "missing")
+
+
+def _failure_note_needed() -> Problem:
+    return Problem("notes", "say in a few words what failed: the truck is held or refused with it", "missing")
 
 
 def _inspection_needed() -> Problem:

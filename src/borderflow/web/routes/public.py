@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel import dates
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from borderflow.domain.errors import DomainError, NotFound
-from borderflow.services import waits, yard_views
-from borderflow.web import chart, optional
+from borderflow.services import waits, yard, yard_views
+from borderflow.web import chart, i18n, optional
 from borderflow.web.pages import finish, fragment, render, web
 
 router = APIRouter(include_in_schema=False)
@@ -16,12 +20,47 @@ router = APIRouter(include_in_schema=False)
 WAY = {"outbound": "export", "inbound": "import"}  # lane direction -> crossing direction, for the words
 
 
+class LocalTimes:
+    """Times on the driver's page and the board: the gate's local time on a 24-hour clock in
+    every language, and the date (in the language's own form) only when it is not today at
+    the gate. The templates join the two ("10:40" / "10:40 ngày 2 thg 12" / "12月2日 10:40")."""
+
+    def __init__(self, lang: str, now: datetime, timezone: str):
+        self.locale, self.now, self.timezone = i18n.locale(lang), now, timezone
+
+    def _local(self, value: datetime | str | None, timezone: str | None) -> datetime | None:
+        at = i18n.parse_time(value)
+        return at.astimezone(ZoneInfo(timezone or self.timezone)) if at is not None else None
+
+    def clock(self, value: datetime | str | None, timezone: str | None = None) -> str:
+        at = self._local(value, timezone)
+        return dates.format_time(at, "HH:mm", tzinfo=at.tzinfo, locale=self.locale) if at else "—"
+
+    def day(self, value: datetime | str | None, timezone: str | None = None) -> str:
+        """The date, or "" when it is today at the gate."""
+        at = self._local(value, timezone)
+        if at is None or at.date() == self.now.astimezone(at.tzinfo).date():
+            return ""
+        return dates.format_skeleton("MMMd", at, tzinfo=at.tzinfo, locale=self.locale)
+
+
+def _times(request: Request) -> LocalTimes:
+    state = web(request)
+    return LocalTimes(i18n.choose(request), state.ctx.clock.now(), str(state.tz))
+
+
+def _timezone(request: Request, gate: str) -> str:
+    found = web(request).ctx.node.gate(gate)
+    return found.timezone if found is not None else str(web(request).tz)
+
+
 def _driver_status(request: Request, reference: str, plate: str) -> dict | None:
     try:
         view = optional.read(web(request).ctx, yard_views.driver_view, reference, plate)
     except NotFound:
         return None
-    return {**view, "direction": WAY.get(view.get("direction"), view.get("direction"))}
+    return {**view, "direction": WAY.get(view.get("direction"), view.get("direction")),
+            "timezone": _timezone(request, view["gate"])}
 
 
 @router.get("/driver")
@@ -29,7 +68,8 @@ def driver(request: Request) -> Response:
     reference = request.query_params.get("reference", "").strip().upper()[:16]
     plate = request.query_params.get("plate", "").strip()[:32]
     found = _driver_status(request, reference, plate) if reference and plate else None
-    values = dict(reference=reference, plate=plate, found=found, asked=bool(reference and plate))
+    values = dict(reference=reference, plate=plate, found=found, asked=bool(reference and plate),
+                  times=_times(request), calendar_hours=yard.CALENDAR_HOURS)
     if request.query_params.get("partial") == "1":
         return finish(request, HTMLResponse(fragment(request, "driver/_status.html", **values)))
     return render(request, "driver/index.html", status=404 if values["asked"] and found is None else 200,
@@ -43,9 +83,10 @@ def _board(request: Request) -> dict:
         current = optional.read(ctx, waits.current)
     except DomainError:
         current = optional.UNAVAILABLE
+    shown = {"times": _times(request), "calendar_hours": yard.CALENDAR_HOURS}
     if current is optional.UNAVAILABLE:
-        return {"available": False, "rows": [{"gate": code, "direction": d} for code in ctx.node.gates
-                                             for d in ("export", "import") if not only or code == only]}
+        return {**shown, "available": False, "rows": [{"gate": code, "direction": d} for code in ctx.node.gates
+                                                      for d in ("export", "import") if not only or code == only]}
     rows = [dict(r) for r in current if not only or r["gate"] == only]
     for row in rows:
         try:
@@ -54,7 +95,8 @@ def _board(request: Request) -> dict:
             history = optional.UNAVAILABLE
         row["chart"] = chart.hourly(list(history)) if history is not optional.UNAVAILABLE else None
         row["direction"] = WAY.get(row["direction"], row["direction"])
-    return {"available": True, "rows": rows}
+        row["timezone"] = _timezone(request, row["gate"])
+    return {**shown, "available": True, "rows": rows}
 
 
 @router.get("/board")
