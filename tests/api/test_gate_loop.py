@@ -8,7 +8,7 @@ node's clock is this module's own, so the hour's calls are not shared with other
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from borderflow.services import yard as yard_service
 from borderflow.store import tables as t
 from tests.conftest import BACKENDS, DECLARANT_TAX_ID
+from tests.support.capacity import open_around
 from tests.support.declarations import declaration, green_cargo
 from tests.support.nodes import running_on
 
@@ -48,11 +49,7 @@ def open_gate(people, loop_node):
     """Hours after the last test, with Thanh Thuy open both ways at 50 trucks an hour."""
     loop_node.clock.offset = next(HOURS_APART) * 3600.0
     now = loop_node.clock.now()
-    for direction in ("outbound", "inbound"):
-        response = people["supervisor"].post(f"/api/v1/gates/{GATE}/capacity-overrides", json={
-            "direction": direction, "starts_at": (now - timedelta(hours=1)).isoformat(),
-            "ends_at": (now + timedelta(hours=2)).isoformat(), "trucks_per_hour": 50, "reason": "test hours"})
-        assert response.status_code == 201, response.text
+    open_around(people["supervisor"], GATE, now, 50, hours_after=2)
     yield now
     for direction in ("outbound", "inbound"):  # the supervisor calls in whoever waits; they leave
         for truck in yard(people, direction)["waiting"]:

@@ -15,6 +15,7 @@ import pytest
 from borderflow.exchange import messages as m
 from borderflow.services import announce, inbound
 from tests.conftest import BACKENDS
+from tests.support.capacity import open_around
 from tests.support.nodes import running_on
 
 GATE, FACING = "HUUNGHI", "YOUYIGUAN"
@@ -40,11 +41,7 @@ def now(cap_node, supervisor):
     """Each test in hours of its own, with our own side open at 20 trucks an hour both ways."""
     cap_node.clock.offset = next(HOURS_APART) * 3600.0
     at = cap_node.clock.now()
-    for direction in ("outbound", "inbound"):
-        response = supervisor.post(f"/api/v1/gates/{GATE}/capacity-overrides", json={
-            "direction": direction, "starts_at": (at - timedelta(hours=1)).isoformat(),
-            "ends_at": (at + timedelta(hours=6)).isoformat(), "trucks_per_hour": 20, "reason": "test hours"})
-        assert response.status_code == 201, response.text
+    open_around(supervisor, GATE, at, 20, hours_after=6)
     return at
 
 
