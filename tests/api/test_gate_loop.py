@@ -233,6 +233,8 @@ def test_weighing_an_unchanged_truck_again_sends_nothing_and_tells_no_one_twice(
     assert [m["payload"]["status"] for m in sent[before:]] == ["held"]  # the hold, once
     page = people["device"].get(f"/api/v1/driver/{truck['reference']}", params={"plate": truck["plate"]}).json()
     assert [n["kind"] for n in page["notifications"]].count("held") == 1
+    lighter = event(people, "weighbridge", truck["plate"], "OUT-1", gross_kg=46_000)  # still heavy, other figure
+    assert lighter["reason_code"] == "overweight" and lighter["status"] == "held"
 
 
 # ------------------------------------------------------------------ the bay pool

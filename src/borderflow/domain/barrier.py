@@ -106,7 +106,7 @@ def decide(crossing: Crossing, lane: Lane, vehicle: VehicleFacts, weighed_kg: fl
     arrive = (("arrive", f"plate read at lane {lane.code}"),) if status in (lifecycle.DECLARED, lifecycle.IN_TRANSIT) else ()
     heavy = overweight(vehicle, weighed_kg, node_country)
     if heavy:
-        hold = () if status == lifecycle.HELD and crossing.hold_reason == heavy.reason else (("hold", heavy.reason),)
+        hold = () if status == lifecycle.HELD else (("hold", heavy.reason),)  # a held truck stays held as it is
         return Decision(HOLD, heavy.reason, heavy.code, heavy.params, arrive + hold)
     if status == lifecycle.HELD:
         return Decision(HOLD, f"held: {crossing.hold_reason}", "held", {"hold_reason": crossing.hold_reason})

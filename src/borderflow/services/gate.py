@@ -110,8 +110,7 @@ def weigh(ctx: NodeContext, uow: UnitOfWork, principal: Principal, record: Cross
     heavy = barrier.overweight(vehicle_facts(record), gross_kg, ctx.node.country)
     if heavy is None:
         return barrier.Decision("open", "weight within the legal limit", "weight_ok", {"weighed_kg": gross_kg})
-    if crossing.status not in lifecycle.TERMINAL and not (crossing.status == lifecycle.HELD
-                                                          and crossing.hold_reason == heavy.reason):
+    if lifecycle.next_status(crossing.status, "hold") is not None:  # a truck already held stays held as it is
         crossing.apply("hold", at=now, actor=principal.actor, cause=heavy.reason)
         uow.crossings.save(record, at=now)
     return heavy

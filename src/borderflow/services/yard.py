@@ -21,7 +21,7 @@ from borderflow.domain import capacity as cap
 from borderflow.domain import lifecycle
 from borderflow.domain.barrier import HOLD, OPEN, Decision, YardStanding
 from borderflow.domain.directions import lane_direction_for
-from borderflow.domain.errors import Conflict, Forbidden
+from borderflow.domain.errors import Conflict, Forbidden, NotFound
 from borderflow.domain.gates import Gate
 from borderflow.domain.queueing import CallUpState, Waiting
 from borderflow.domain.roles import Principal
@@ -254,7 +254,6 @@ def call_one(ctx: NodeContext, uow: UnitOfWork, principal: Principal, crossing_i
         raise Forbidden(f"role {principal.role} may not call a truck out of turn")
     record = uow.crossings.get(crossing_id, for_update=True)
     if record is None:
-        from borderflow.domain.errors import NotFound
         raise NotFound(f"crossing {crossing_id}")
     crossing, now = record.crossing, ctx.clock.now()
     if crossing.status not in (lifecycle.DECLARED, lifecycle.IN_TRANSIT, lifecycle.RELEASED):

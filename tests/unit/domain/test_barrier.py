@@ -113,3 +113,10 @@ def test_every_decision_has_a_stable_code():
              decide(crossing(status="held"), OUT, TRUCK, None, "VN"),
              decide(crossing(status="exited"), OUT, TRUCK, None, "VN")]
     assert [d.code for d in cases] == ["cleared", "overweight", "wrong_lane", "held", "crossing_closed"]
+
+
+def test_an_overweight_truck_already_held_for_another_reason_stays_held_as_it_is():
+    held = crossing(status="held")
+    held.hold_reason = "officer: seal to be checked"
+    decision = decide(held, OUT, TRUCK, 46_200, "VN")
+    assert (decision.decision, decision.code, decision.actions) == ("hold", "overweight", ())
