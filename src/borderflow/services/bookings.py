@@ -83,6 +83,8 @@ def active(uow: UnitOfWork, crossing_id: str):  # noqa: ANN201
 
 
 def get(ctx: NodeContext, uow: UnitOfWork, principal: Principal, crossing_id: str) -> dict:
+    if not principal.may("slots.read"):
+        raise Forbidden(f"role {principal.role} may not read bookings")
     load_visible(uow, principal, crossing_id)
     row = active(uow, crossing_id)
     if row is None:

@@ -151,6 +151,8 @@ def read(uow: UnitOfWork, principal: Principal, crossing_id: str) -> dict:
 
 
 def versions(uow: UnitOfWork, principal: Principal, crossing_id: str) -> list[dict]:
+    if not principal.may("crossing.read"):
+        raise Forbidden(f"role {principal.role} may not read declarations")
     load_visible(uow, principal, crossing_id)
     return [{**v, "created_at": v["created_at"].isoformat()} for v in uow.crossings.versions(crossing_id)]
 
