@@ -7,20 +7,72 @@ with a message that says what is expected.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from borderflow.domain import declaration as d
 from borderflow.domain.errors import Problem, ValidationFailed
 
 Text = Field(max_length=200)
 Code = Field(min_length=1, max_length=40)
+PLATE_MAX = 32  # the plate columns' width (store/tables.py)
+
+NUL_MESSAGE = "must not contain a NUL character (\\x00)"
+PLAUSIBLE_YEARS = 10
+_PLAUSIBLE = timedelta(days=365 * PLAUSIBLE_YEARS + 3)
 
 
-class Strict(BaseModel):
+def has_nul(value: Any) -> bool:
+    """A NUL character anywhere in a text, list or JSON object (PostgreSQL text cannot hold one)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, (list, tuple)):
+        return any(has_nul(v) for v in value)
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    return False
+
+
+def without_nul(value: Any) -> Any:
+    if has_nul(value):
+        raise ValueError(NUL_MESSAGE)
+    return value
+
+
+# For path and query parameters: `Annotated[str, Query(...), NoNul]`.
+NoNul = AfterValidator(without_nul)
+
+
+def plausible_time(value: datetime) -> datetime:
+    """A time this node can store and reason about: within PLAUSIBLE_YEARS years of now."""
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        utc = None
+    now = datetime.now(UTC)
+    if utc is None or not now - _PLAUSIBLE <= utc <= now + _PLAUSIBLE:
+        raise ValueError(f"{value.isoformat()} is not a plausible time: it must be within {PLAUSIBLE_YEARS} years "
+                         "of now")
+    return value
+
+
+# An ISO 8601 time with its UTC offset, within the plausibility window.
+PlausibleTime = Annotated[AwareDatetime, AfterValidator(plausible_time)]
+
+
+class NulFree(BaseModel):
+    """No text field (nested lists and JSON objects included) may hold a NUL character."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:  # noqa: ANN401
+        return without_nul(value)
+
+
+class Strict(NulFree):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
@@ -30,9 +82,9 @@ class DeclarantIn(Strict):
 
 
 class VehicleIn(Strict):
-    plate: str = Code
+    plate: str = Field(min_length=1, max_length=PLATE_MAX)
     country: str = Field(min_length=2, max_length=2)
-    trailer_plate: str | None = Field(default=None, min_length=1, max_length=40)
+    trailer_plate: str | None = Field(default=None, min_length=1, max_length=PLATE_MAX)
     axles: int = Field(ge=0, le=99)
     gross_weight_kg: int = Field(ge=0, le=1_000_000)
 
@@ -137,11 +189,11 @@ class GateEventIn(Strict):
     gate: str = Code
     lane: str = Code
     kind: Literal["plate_read", "weighbridge", "barrier", "yard_entry"]  # yard_entry: the yard gate's camera
-    plate: str | None = Field(default=None, min_length=1, max_length=40)
+    plate: str | None = Field(default=None, min_length=1, max_length=PLATE_MAX)
     confidence: float | None = Field(default=None, ge=0, le=1)
     gross_kg: float | None = Field(default=None, gt=0, le=200_000)
     state: Literal["open", "closed", "fault"] | None = None
-    at: datetime | None = None
+    at: PlausibleTime | None = None
     device: str | None = Field(default=None, max_length=64)
 
 
@@ -165,3 +217,64 @@ class ResolutionIn(Strict):
     crossing_id: str | None = Field(default=None, max_length=36)
     dismiss: bool = False
     note: str = Field(default="", max_length=500)
+
+
+# ------------------------------------------------------------------ what comes back (documented shapes)
+# Open models: the fields listed are always there; others may be added, and integrators keep them.
+
+
+class Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class Crossing(Open):
+    """A crossing as the API answers it; the full view (one crossing) adds the declaration as
+    submitted, the history events and the inspections."""
+
+    id: str
+    reference: str
+    status: str
+    direction: str
+    gate: str
+    plate: str
+    risk_lane: str
+    risk_reasons: list[Any]
+    version: int
+    hold_reason: str | None = None
+    checks_passed: list[Any] = Field(default_factory=list)
+    signoffs: list[dict[str, Any]] = Field(default_factory=list)
+    pending_signoffs: list[Any] = Field(default_factory=list)
+    declarant_tax_id: str
+    expected_arrival: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    partner: dict[str, Any] = Field(default_factory=dict)
+    declaration: dict[str, Any] | None = Field(default=None, description="full view only")
+    events: list[dict[str, Any]] | None = Field(default=None, description="full view only")
+    inspections: list[dict[str, Any]] | None = Field(default=None, description="full view only")
+
+
+class GateDecision(Open):
+    """The answer to a gate event: a plate read's decision (`open` or `hold`, with the reason and a
+    stable `reason_code`), or a barrier state's acknowledgement (`accepted`)."""
+
+    id: int
+    kind: str | None = None
+    decision: Literal["open", "hold"] | None = None
+    crossing_id: str | None = None
+    reason: str | None = None
+    reason_code: str | None = None
+    reason_params: dict[str, Any] | None = None
+    accepted: bool | None = None
+    review: str | None = None
+
+
+class Booking(Open):
+    id: str
+    crossing_id: str
+    gate: str
+    direction: str
+    slot_start: str
+    slot_end: str
+    status: str
+    reschedules: int

@@ -1,4 +1,5 @@
-"""schemathesis against /openapi.json: valid and invalid inputs alike, the node never answers 5xx.
+"""schemathesis against /openapi.json: valid and invalid inputs alike, the node never answers 5xx,
+and what it answers fits the response schema the document gives (crossings, gate decisions, bookings…).
 
 (schemathesis' own pytest plugin does not load under pytest 9, so the strategies are
 driven with hypothesis directly: one run per operation and generation mode.)
@@ -11,7 +12,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import not_a_server_error, response_schema_conformance
 
 from tests.support.nodes import start_node
 
@@ -41,7 +42,7 @@ def test_no_server_errors_for_any_input(fuzzed_node, mode):
         @given(case=operation.as_strategy(generation_mode=mode))
         def call(case):
             response = case.call(headers=headers)
-            case.validate_response(response, checks=(not_a_server_error,))
+            case.validate_response(response, checks=(not_a_server_error, response_schema_conformance))
 
         try:
             call()

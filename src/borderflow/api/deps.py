@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from borderflow.domain.errors import Forbidden
@@ -57,8 +57,21 @@ def current_principal(request: Request, ctx: ContextDep,
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128,
-                                              description="Retry-safe writes: the same key returns the first answer")]
+
+
+IdempotencyHeader = Annotated[str | None, Header(
+    alias="Idempotency-Key", max_length=128,
+    description="Retry-safe writes: the same key (1 to 128 characters) returns the first answer")]
+
+
+def idempotency_key(key: IdempotencyHeader = None) -> str | None:
+    """An empty key is a malformed request (400), not a conflict with an earlier one."""
+    if key is not None and not key.strip():
+        raise HTTPException(400, "Idempotency-Key is empty; send 1 to 128 characters, or no header at all")
+    return key
+
+
+IdempotencyKey = Annotated[str | None, Depends(idempotency_key)]
 
 
 def allowed(permission: str):  # noqa: ANN201
@@ -69,3 +82,10 @@ def allowed(permission: str):  # noqa: ANN201
             raise Forbidden(f"role {principal.role} may not {permission.replace('.', ' ').replace('_', ' ')}")
         return principal
     return Depends(check)
+
+
+def May(permission: str):  # noqa: ANN201, N802 - used as a type: `principal: May("crossing.hold")`
+    """The authenticated principal, refused with 403 unless it has `permission`: every write route
+    declares its permission this way, so authorization comes before any parameter or body is
+    validated. The use cases check again, for the CLI and the console."""
+    return Annotated[Principal, allowed(permission)]

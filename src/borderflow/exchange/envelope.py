@@ -35,6 +35,14 @@ def digest(document: dict[str, Any]) -> str:
     return hashlib.sha256(canonical(document)).hexdigest()
 
 
+def not_canonical(document: Any) -> str | None:  # noqa: ANN401
+    """Why `document` has no canonical form (a number outside JSON's safe range, NaN, Infinity), or None."""
+    try:
+        rfc8785.dumps(document)
+    except rfc8785.CanonicalizationError as exc:
+        return str(exc)
+    return None
+
 
 @dataclass(frozen=True)
 class SigningKey:

@@ -24,6 +24,7 @@ from borderflow.domain.errors import Forbidden
 from borderflow.domain.roles import Principal
 from borderflow.exchange import envelope as env
 from borderflow.exchange.messages import PayloadInvalid, parse_payload
+from borderflow.schemas import has_nul
 from borderflow.services import inbound
 from borderflow.services.context import NodeContext
 from borderflow.store import tables as t
@@ -100,16 +101,27 @@ class _Batch:
             sender, signed = _trust(self.ctx, self.principal, message, self.now)
         except Untrusted as exc:
             _reject(self.uow, self.principal, message, exc.reason, self.now)
-            return Outcome("rejected", exc.reason, exc.retry), env.digest(message) if isinstance(message, dict) else None
+            return Outcome("rejected", exc.reason, exc.retry), _digest(message)
         digest = hashlib.sha256(signed).hexdigest()
         known = self.known.get(message["message_id"])
         if known is not None:
-            if (known.type, known.stream, known.seq) != (message["type"], message["stream"], message["seq"]):
-                reason = "message id already used for a different message"
-                _reject(self.uow, self.principal, message, reason, self.now)
-                return Outcome("rejected", reason), digest
-            return Outcome("duplicate", f"already received ({known.state})"), digest
+            return self._known(message, known), digest
         return self._sequence(sender, message, digest), digest
+
+    def _known(self, message: dict, known: Any) -> Outcome:  # noqa: ANN401 - a row
+        if (known.type, known.stream, known.seq) != (message["type"], message["stream"], message["seq"]):
+            reason = "message id already used for a different message"
+            _reject(self.uow, self.principal, message, reason, self.now)
+            return Outcome("rejected", reason)
+        return Outcome("duplicate", f"already received ({known.state})")
+
+    def _received_concurrently(self, message: dict) -> Outcome | None:
+        """The answer for a message another delivery stored after this batch looked (the same batch
+        sent twice at once): it is in the inbox now that this batch holds the stream's lock."""
+        i = t.inbox.c
+        known = self.uow.conn.execute(select(i.message_id, i.type, i.stream, i.seq, i.state)
+                                      .where(i.message_id == message["message_id"])).first()
+        return None if known is None else self._known(message, known)
 
     def _stream(self, sender: str, stream: str) -> _Stream:
         if (sender, stream) not in self.streams:
@@ -138,16 +150,19 @@ class _Batch:
         stream, seq = message["stream"], message["seq"]
         state = self._stream(sender, stream)
         if seq <= state.last:
+            concurrent = self._received_concurrently(message)
+            if concurrent is not None:
+                return concurrent
             reason = f"stream {stream!r} is already at {state.last}; sequence number {seq} was used by another message"
             self._insert(message, digest, "rejected", reason)
             return Outcome("rejected", reason)
         if seq > state.last + 1:
             if not self._insert(message, digest, "held", f"waiting for {stream} #{state.last + 1}"):
-                return Outcome("duplicate", "received concurrently")
+                return self._received_concurrently(message) or Outcome("duplicate", "received concurrently")
             state.held[seq] = message
             return Outcome("held", f"waiting for sequence number {state.last + 1} of stream {stream!r}")
         if not self._insert(message, digest, "held"):
-            return Outcome("duplicate", "received concurrently")
+            return self._received_concurrently(message) or Outcome("duplicate", "received concurrently")
         outcome = _apply(self.ctx, self.uow, sender, message, self.now)
         state.last, state.moved = seq, True
         while state.last + 1 in state.held:  # the gap is filled: apply what waited behind it, in order
@@ -167,6 +182,12 @@ def _trust(ctx: NodeContext, principal: Principal, message: Any, now: datetime) 
     """The sender and the signed bytes, or Untrusted with the reason."""
     if not isinstance(message, dict):
         raise Untrusted("a message must be a JSON object (a signed envelope)")
+    problem = env.not_canonical(message)
+    if problem is not None:
+        raise Untrusted(f"the envelope holds a value canonical JSON (RFC 8785) cannot encode, so no signature "
+                        f"can cover it: {problem}")
+    if has_nul(message):
+        raise Untrusted("the envelope holds a NUL character (\\x00), which this node cannot store")
     for name, kind in REQUIRED.items():
         value = message.get(name)
         if not isinstance(value, kind) or isinstance(value, bool):
@@ -199,12 +220,20 @@ def _trust(ctx: NodeContext, principal: Principal, message: Any, now: datetime) 
     return sender, signed
 
 
+def _storable(message: Any) -> bool:  # noqa: ANN401
+    return isinstance(message, dict) and env.not_canonical(message) is None and not has_nul(message)
+
+
+def _digest(message: Any) -> str | None:  # noqa: ANN401
+    return env.digest(message) if _storable(message) else None
+
+
 def _reject(uow: UnitOfWork, principal: Principal, message: Any, reason: str, now: datetime) -> None:
     log.warning("refused a message from %s: %s", principal.name, reason)
     uow.conn.execute(insert(t.exchange_rejections).values(
-        message_id=(_text(message, "message_id") or "")[:64] or None,
-        claimed_sender=(_text(message, "sender") or "")[:64] or None, principal=principal.actor,
-        reason=reason, envelope=message if isinstance(message, dict) else {"value": repr(message)[:1000]}, at=now))
+        message_id=(_text(message, "message_id") or "").replace("\x00", "")[:64] or None,
+        claimed_sender=(_text(message, "sender") or "").replace("\x00", "")[:64] or None, principal=principal.actor,
+        reason=reason, envelope=message if _storable(message) else {"value": repr(message)[:1000]}, at=now))
 
 
 def _apply(ctx: NodeContext, uow: UnitOfWork, sender: str, message: dict, now: datetime) -> Outcome:

@@ -10,17 +10,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
 from borderflow.domain.errors import Problem
-from borderflow.schemas import problems_from
+from borderflow.schemas import NulFree, PlausibleTime, problems_from
 
 ENVELOPE_FIELDS = ("message_id", "type", "schema_version", "sender", "recipient", "created_at", "sent_at",
                    "stream", "seq", "payload", "key_id", "signature")
 STATUSES = ("declared", "in_transit", "arrived", "inspecting", "held", "released", "exited", "cancelled", "refused")
 
 
-class Payload(BaseModel):
+class Payload(NulFree):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -44,7 +44,7 @@ class CrossingStatus(Payload):
     status: Literal[STATUSES]  # type: ignore[valid-type]
     risk_lane: Literal["green", "blue", "yellow", "red"]
     cause: str = Field(max_length=500)
-    at: AwareDatetime
+    at: PlausibleTime
 
 
 class ClearanceResult(Payload):
@@ -54,17 +54,17 @@ class ClearanceResult(Payload):
     risk_lane: Literal["green", "blue", "yellow", "red"]
     reasons: list[str] = Field(max_length=50)
     inspections: list[dict[str, Any]] = Field(default_factory=list, max_length=20)
-    at: AwareDatetime
+    at: PlausibleTime
 
 
 class CapacityHour(Payload):
-    start: AwareDatetime
+    start: PlausibleTime
     trucks: int = Field(ge=0, le=10_000)
 
 
 class Closure(Payload):
-    start: AwareDatetime
-    end: AwareDatetime | None = None  # expected end; None = until further notice
+    start: PlausibleTime
+    end: PlausibleTime | None = None  # expected end; None = until further notice
     reason: str = Field(min_length=1, max_length=500)
 
 
@@ -73,7 +73,7 @@ class CapacityNotice(Payload):
 
     gate: str = Field(min_length=1, max_length=16)  # the sender's gate
     direction: Literal["inbound"] = "inbound"
-    issued_at: AwareDatetime
+    issued_at: PlausibleTime
     hours: list[CapacityHour] = Field(max_length=24 * 14)
     closures: list[Closure] = Field(default_factory=list, max_length=50)
 
@@ -81,7 +81,7 @@ class CapacityNotice(Payload):
 class IncidentReport(Payload):
     id: str = Field(min_length=1, max_length=64)
     gate: str = Field(min_length=1, max_length=16)
-    occurred_at: AwareDatetime
+    occurred_at: PlausibleTime
     category: Literal["accident", "security", "smuggling", "disease", "infrastructure", "other"]
     severity: Literal["info", "minor", "major", "critical"]
     summary: str = Field(min_length=1, max_length=500)
@@ -93,8 +93,8 @@ class HazardAlert(Payload):
     gate: str = Field(min_length=1, max_length=16)
     hazard: Literal["flood", "landslide", "typhoon", "heavy_rain", "earthquake", "fire", "epidemic", "other"]
     severity: Literal["advisory", "watch", "warning", "emergency"]
-    valid_from: AwareDatetime
-    valid_until: AwareDatetime | None = None
+    valid_from: PlausibleTime
+    valid_until: PlausibleTime | None = None
     summary: str = Field(min_length=1, max_length=500)
 
 

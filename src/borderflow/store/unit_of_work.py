@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, insert, select, text
 
 from borderflow.store import audit
 from borderflow.store import tables as t
@@ -18,6 +18,10 @@ from borderflow.store.repositories import CrossingRepository
 
 
 _SQLITE_WRITERS: dict[int, threading.Lock] = {}
+# A transaction-scoped advisory lock per outbox stream (the first key keeps it apart from any other
+# advisory lock); a hash collision only makes two streams wait for each other, never share a number.
+OUTBOX_LOCK_SPACE = 0x0B0F
+_STREAM_LOCK = text(f"SELECT pg_advisory_xact_lock({OUTBOX_LOCK_SPACE}, hashtext(:stream))")
 
 
 def _writer_lock(engine: Engine) -> threading.Lock | None:
@@ -95,8 +99,15 @@ class UnitOfWork:
 
     def enqueue(self, *, message_id: str, type: str, recipient: str, stream: str, payload: dict,
                 at: datetime) -> None:
-        """Outbox row in the same transaction as the change that caused it."""
+        """Outbox row in the same transaction as the change that caused it.
+
+        The stream's next sequence number is read under a lock on the stream, held until commit:
+        parallel writers to one stream (incident reports, hazard alerts, capacity notices) queue
+        behind each other instead of taking the same number. SQLite has one writer at a time already.
+        """
         o = t.outbox.c
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(_STREAM_LOCK, {"stream": f"{recipient}\x1f{stream}"})
         last = self.conn.execute(select(o.seq).where(o.recipient == recipient, o.stream == stream)
                                  .order_by(o.seq.desc()).limit(1)).scalar()
         self.conn.execute(insert(t.outbox).values(

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
+from fastapi import FastAPI, HTTPException
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from starlette.routing import compile_path
+from starlette.types import Receive, Scope, Send
+
+from borderflow.reference.region import load_gates
+
+# Gate codes in the OpenAPI document: the reference region's gates (a node answers for its own, listed
+# by GET /api/v1/gates; codes are case-insensitive).
+GATE_CODES = sorted(load_gates())
+GATE_DOC = {"description": "a gate code: " + ", ".join(GATE_CODES) + " (this node's own: GET /api/v1/gates)",
+            "json_schema_extra": {"enum": GATE_CODES}}
 
 PROBLEM = {"content": {"application/problem+json": {}}}
 ERRORS = {status: {"description": text, **PROBLEM} for status, text in (
@@ -14,3 +26,26 @@ ERRORS = {status: {"description": text, **PROBLEM} for status, text in (
 def answer(status: int, body: object, replayed: bool = False) -> JSONResponse:
     headers = {"Idempotent-Replayed": "true"} if replayed else None
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+class Route(APIRoute):
+    """A 405 names every method the path allows (`Allow`), not only those of the first route
+    that matched it: GET, PUT and DELETE on a booking are three routes."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.methods and scope["method"] not in self.methods and "app" in scope:
+            allowed = _methods_for(scope["app"], scope["path"]) or set(self.methods)
+            raise HTTPException(405, headers={"Allow": ", ".join(sorted(allowed))})
+        await super().handle(scope, receive, send)
+
+
+def _methods_for(app: FastAPI, path: str) -> set[str]:
+    """Every method the API documents for `path`, read from the app's own OpenAPI document."""
+    methods: set[str] = set()
+    for template, operations in app.openapi().get("paths", {}).items():
+        if compile_path(template)[0].match(path):
+            methods |= {m.upper() for m in operations if m in HTTP_METHODS}
+    return methods
+
+
+HTTP_METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options", "trace"})

@@ -7,18 +7,19 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from borderflow.api.deps import ContextDep, CurrentPrincipal, IdempotencyKey
-from borderflow.api.routes import ERRORS, answer
+from borderflow.api.deps import ContextDep, CurrentPrincipal, IdempotencyKey, May
+from borderflow.api.routes import ERRORS, Route, answer
+from borderflow.schemas import NoNul
 from borderflow.exchange import inbox
 from borderflow.services import exchange_ops
 from borderflow.services.idempotency import run_once
 
-router = APIRouter(prefix="/exchange", tags=["exchange"],
+router = APIRouter(route_class=Route, prefix="/exchange", tags=["exchange"],
                    responses={k: ERRORS[k] for k in (400, 401, 403, 413, 422)})
 MAX_BATCH = 1000
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
-Name = Annotated[str | None, Query(max_length=64)]
+Name = Annotated[str | None, Query(max_length=64), NoNul]
 
 
 class Batch(BaseModel):
@@ -28,7 +29,7 @@ class Batch(BaseModel):
 
 
 @router.post("/messages", responses={503: {"description": "This node has no signing key yet"}})
-def deliver(ctx: ContextDep, principal: CurrentPrincipal, body: Batch) -> dict:
+def deliver(ctx: ContextDep, principal: May("exchange.receive"), body: Batch) -> dict:
     """For the partner node only: a batch of signed messages; answers one signed receipt per message."""
     return {"receipts": inbox.receive(ctx, principal, body.messages)}
 
@@ -91,7 +92,7 @@ def _publish(ctx, principal, idempotency_key, kind: str, body: dict):  # noqa: A
 
 
 @router.post("/incidents", status_code=201, responses={201: {"description": "Queued for the partner"}})
-def incident(ctx: ContextDep, principal: CurrentPrincipal,
+def incident(ctx: ContextDep, principal: May("exchange.report"),
              body: Annotated[dict[str, Any], Body(description="an incident report; `id` is optional")],
              idempotency_key: IdempotencyKey = None):
     """Report a border incident to the partner (border guard, supervisor)."""
@@ -99,7 +100,7 @@ def incident(ctx: ContextDep, principal: CurrentPrincipal,
 
 
 @router.post("/hazard-alerts", status_code=201, responses={201: {"description": "Queued for the partner"}})
-def hazard(ctx: ContextDep, principal: CurrentPrincipal,
+def hazard(ctx: ContextDep, principal: May("exchange.report"),
            body: Annotated[dict[str, Any], Body(description="a hazard alert; `id` is optional")],
            idempotency_key: IdempotencyKey = None):
     """Warn the partner of a hydro-meteorological or disaster hazard affecting a gate."""
@@ -107,7 +108,7 @@ def hazard(ctx: ContextDep, principal: CurrentPrincipal,
 
 
 @router.post("/capacity-notices", status_code=201, responses={201: {"description": "Queued for the partner"}})
-def capacity_notice(ctx: ContextDep, principal: CurrentPrincipal,
+def capacity_notice(ctx: ContextDep, principal: May("exchange.capacity"),
                     body: Annotated[dict[str, Any], Body(description="{gate, hours: [{start, trucks}], closures: "
                                                                      "[{start, end, reason}]}")],
                     idempotency_key: IdempotencyKey = None):

@@ -6,17 +6,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from borderflow.api.deps import ContextDep, CurrentPrincipal, IdempotencyKey
-from borderflow.api.routes import ERRORS, answer
-from borderflow.schemas import GateEventIn, ResolutionIn
+from borderflow.api.deps import ContextDep, CurrentPrincipal, IdempotencyKey, May
+from borderflow.api.routes import ERRORS, GATE_DOC, Route, answer
+from borderflow.schemas import GateDecision, GateEventIn, NoNul, ResolutionIn
 from borderflow.services import gate
 from borderflow.services.idempotency import run_once
 
-router = APIRouter(tags=["gate"], responses={k: ERRORS[k] for k in (400, 401, 403, 413, 422)})
+router = APIRouter(route_class=Route, tags=["gate"], responses={k: ERRORS[k] for k in (400, 401, 403, 413, 422)})
 
 
-@router.post("/gate-events", status_code=201)
-def post_event(ctx: ContextDep, principal: CurrentPrincipal, body: GateEventIn,
+@router.post("/gate-events", status_code=201, response_model=GateDecision)
+def post_event(ctx: ContextDep, principal: May("gate.event"), body: GateEventIn,
                idempotency_key: IdempotencyKey = None):
     """A plate read gets a decision (`open` or `hold` with a reason); weighings and barrier states are kept."""
     status, view, replayed = run_once(ctx, principal, idempotency_key, body.model_dump(mode="json"),
@@ -26,14 +26,16 @@ def post_event(ctx: ContextDep, principal: CurrentPrincipal, body: GateEventIn,
 
 @router.get("/gate-events/review")
 def review(ctx: ContextDep, principal: CurrentPrincipal,
-           gate_code: Annotated[str | None, Query(alias="gate", max_length=40)] = None) -> list[dict]:
+           gate_code: Annotated[str | None, Query(alias="gate", max_length=40, **GATE_DOC), NoNul] = None,
+           ) -> list[dict]:
     """Plate reads that matched no declaration, several, or were too unsure: oldest first."""
     with ctx.uow(write=False) as uow:
         return gate.pending_reviews(uow, principal, gate_code.upper() if gate_code else None)
 
 
-@router.post("/gate-events/{event_id}/resolution", responses={404: ERRORS[404], 409: ERRORS[409]})
-def resolve(ctx: ContextDep, principal: CurrentPrincipal, event_id: Annotated[int, Path(ge=1, le=2**62)],
+@router.post("/gate-events/{event_id}/resolution", responses={404: ERRORS[404], 409: ERRORS[409]},
+             response_model=GateDecision)
+def resolve(ctx: ContextDep, principal: May("gate.review"), event_id: Annotated[int, Path(ge=1, le=2**62)],
             body: ResolutionIn,
             idempotency_key: IdempotencyKey = None):
     """Say which crossing the read belongs to (it is then decided) or dismiss it as noise."""

@@ -6,12 +6,12 @@ from fastapi import APIRouter
 from sqlalchemy import select
 
 from borderflow.api.deps import ContextDep, CurrentPrincipal
-from borderflow.api.routes import ERRORS
+from borderflow.api.routes import ERRORS, Route
 from borderflow.domain.errors import Forbidden
 from borderflow.store import audit
 from borderflow.store import tables as t
 
-router = APIRouter()
+router = APIRouter(route_class=Route)
 
 
 @router.get("/healthz", tags=["meta"])

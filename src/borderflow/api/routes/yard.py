@@ -8,34 +8,33 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from borderflow.api.deps import ContextDep, CurrentPrincipal, IdempotencyKey, allowed
-from borderflow.api.routes import ERRORS, answer
-from borderflow.domain.errors import Forbidden
-from borderflow.domain.roles import Principal
-from borderflow.schemas import ReasonIn
+from borderflow.api.deps import ContextDep, CurrentPrincipal, IdempotencyKey, May
+from borderflow.api.routes import ERRORS, GATE_DOC, Route, answer
+from borderflow.schemas import PLATE_MAX, Booking, NoNul, NulFree, PlausibleTime, ReasonIn
 from borderflow.services import bookings, capacity, overrides, waits, yard, yard_views
 from borderflow.services.idempotency import run_once
 
-router = APIRouter(responses={k: ERRORS[k] for k in (400, 401, 403, 413, 422)})
-public = APIRouter(tags=["public"], responses={422: ERRORS[422]})
-CrossingId = Annotated[str, Path(min_length=1, max_length=64)]
-GateCode = Annotated[str, Path(min_length=1, max_length=16)]
+router = APIRouter(route_class=Route, responses={k: ERRORS[k] for k in (400, 401, 403, 413, 422)})
+public = APIRouter(route_class=Route, tags=["public"], responses={422: ERRORS[422]})
+CrossingId = Annotated[str, Path(min_length=1, max_length=64), NoNul]
+GateCode = Annotated[str, Path(min_length=1, max_length=16, **GATE_DOC), NoNul]
+GateQuery = Annotated[str, Query(max_length=16, **GATE_DOC), NoNul]
 Direction = Annotated[Literal["inbound", "outbound"], Query()]
 WITH_404_409 = {404: ERRORS[404], 409: ERRORS[409]}
 
 
-class BookingIn(BaseModel):
+class BookingIn(NulFree):
     model_config = ConfigDict(extra="forbid")
-    slot_start: AwareDatetime = Field(description="start of the hour to book, e.g. 2026-11-27T09:00:00+07:00")
+    slot_start: PlausibleTime = Field(description="start of the hour to book, e.g. 2026-11-27T09:00:00+07:00")
 
 
-class OverrideIn(BaseModel):
+class OverrideIn(NulFree):
     model_config = ConfigDict(extra="forbid")
     direction: Literal["inbound", "outbound"]
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: PlausibleTime
+    ends_at: PlausibleTime
     trucks_per_hour: int | None = Field(default=None, ge=0, le=10_000, description="null = closed")
     reason: str = Field(min_length=1, max_length=500)
 
@@ -49,7 +48,7 @@ def gate_capacity(ctx: ContextDep, principal: CurrentPrincipal, gate: GateCode, 
 
 
 @router.post("/gates/{gate}/capacity-overrides", tags=["slots"], status_code=201)
-def add_override(ctx: ContextDep, principal: CurrentPrincipal, gate: GateCode, body: OverrideIn,
+def add_override(ctx: ContextDep, principal: May("capacity.manage"), gate: GateCode, body: OverrideIn,
                  idempotency_key: IdempotencyKey = None):
     """A closure (trucks_per_hour null) or a change of capacity for a period (supervisor)."""
     status_code, view, replayed = run_once(ctx, principal, idempotency_key, {"gate": gate, **body.model_dump(mode="json")},
@@ -58,7 +57,7 @@ def add_override(ctx: ContextDep, principal: CurrentPrincipal, gate: GateCode, b
 
 
 @router.delete("/capacity-overrides/{override_id}", tags=["slots"], responses={404: ERRORS[404]})
-def withdraw_override(ctx: ContextDep, principal: CurrentPrincipal,
+def withdraw_override(ctx: ContextDep, principal: May("capacity.manage"),
                       override_id: Annotated[int, Path(ge=1, le=2**62)]):
     with ctx.uow() as uow:
         status_code, view = overrides.withdraw_override(ctx, uow, principal, override_id)
@@ -74,14 +73,16 @@ def slots(ctx: ContextDep, principal: CurrentPrincipal, gate: GateCode, directio
         return bookings.slots(ctx, uow, principal, gate, direction, hours)
 
 
-@router.get("/crossings/{crossing_id}/booking", tags=["slots"], responses={404: ERRORS[404]})
+@router.get("/crossings/{crossing_id}/booking", tags=["slots"], responses={404: ERRORS[404]},
+            response_model=Booking)
 def get_booking(ctx: ContextDep, principal: CurrentPrincipal, crossing_id: CrossingId) -> dict:
     with ctx.uow(write=False) as uow:
         return bookings.get(ctx, uow, principal, crossing_id)
 
 
-@router.put("/crossings/{crossing_id}/booking", tags=["slots"], responses=WITH_404_409)
-def book(ctx: ContextDep, principal: CurrentPrincipal, crossing_id: CrossingId, body: BookingIn,
+@router.put("/crossings/{crossing_id}/booking", tags=["slots"], response_model=Booking, responses={
+    **WITH_404_409, 201: {"model": Booking, "description": "Booked (200: moved to another hour)"}})
+def book(ctx: ContextDep, principal: May("booking.manage"), crossing_id: CrossingId, body: BookingIn,
          idempotency_key: IdempotencyKey = None):
     """Book a slot, or move the booking to another hour (a reschedule; limited)."""
     status_code, view, replayed = run_once(
@@ -90,8 +91,9 @@ def book(ctx: ContextDep, principal: CurrentPrincipal, crossing_id: CrossingId, 
     return answer(status_code, view, replayed)
 
 
-@router.delete("/crossings/{crossing_id}/booking", tags=["slots"], responses=WITH_404_409)
-def cancel_booking(ctx: ContextDep, principal: CurrentPrincipal, crossing_id: CrossingId,
+@router.delete("/crossings/{crossing_id}/booking", tags=["slots"], responses=WITH_404_409,
+               response_model=Booking)
+def cancel_booking(ctx: ContextDep, principal: May("booking.manage"), crossing_id: CrossingId,
                    idempotency_key: IdempotencyKey = None):
     status_code, view, replayed = run_once(ctx, principal, idempotency_key, {"id": crossing_id, "cancel": True},
                                            lambda uow: bookings.cancel(ctx, uow, principal, crossing_id))
@@ -99,7 +101,7 @@ def cancel_booking(ctx: ContextDep, principal: CurrentPrincipal, crossing_id: Cr
 
 
 @router.get("/yard", tags=["yard"])
-def yard_queue(ctx: ContextDep, principal: CurrentPrincipal, gate: Annotated[str, Query(max_length=16)],
+def yard_queue(ctx: ContextDep, principal: CurrentPrincipal, gate: GateQuery,
                direction: Direction) -> dict:
     """The queue as the policy orders it now, and the trucks called to the lanes."""
     with ctx.uow(write=False) as uow:
@@ -107,11 +109,9 @@ def yard_queue(ctx: ContextDep, principal: CurrentPrincipal, gate: Annotated[str
 
 
 @router.post("/yard/call-forward", tags=["yard"])
-def call_forward(ctx: ContextDep, principal: CurrentPrincipal, gate: Annotated[str, Query(max_length=16)],
+def call_forward(ctx: ContextDep, principal: May("yard.call"), gate: GateQuery,
                  direction: Direction) -> dict:
     """Run a call-forward step now (the node also runs one every few seconds)."""
-    if not principal.may("yard.call"):
-        raise Forbidden(f"role {principal.role} may not call trucks forward")
     code = capacity.gate_or_problem(ctx, gate).code
     with ctx.uow() as uow:
         called = yard.call_forward(ctx, uow, code, direction)
@@ -120,7 +120,7 @@ def call_forward(ctx: ContextDep, principal: CurrentPrincipal, gate: Annotated[s
 
 
 @router.post("/crossings/{crossing_id}/call-forward", tags=["yard"], responses=WITH_404_409)
-def call_one(ctx: ContextDep, principal: Annotated[Principal, allowed("yard.call_one")], crossing_id: CrossingId,
+def call_one(ctx: ContextDep, principal: May("yard.call_one"), crossing_id: CrossingId,
              body: ReasonIn, idempotency_key: IdempotencyKey = None):
     """Call one named truck to the gate now, out of turn (supervisor; the reason is audited)."""
     status_code, view, replayed = run_once(
@@ -129,9 +129,9 @@ def call_one(ctx: ContextDep, principal: Annotated[Principal, allowed("yard.call
     return answer(status_code, view, replayed)
 
 
-@public.get("/driver/{reference}")
-def driver(ctx: ContextDep, reference: Annotated[str, Path(min_length=3, max_length=16)],
-           plate: Annotated[str, Query(min_length=2, max_length=40)]) -> dict:
+@public.get("/driver/{reference}", responses={404: ERRORS[404]})
+def driver(ctx: ContextDep, reference: Annotated[str, Path(min_length=3, max_length=16), NoNul],
+           plate: Annotated[str, Query(min_length=2, max_length=PLATE_MAX), NoNul]) -> dict:
     """For the driver's phone, no account: the crossing reference and the plate."""
     with ctx.uow(write=False) as uow:
         return yard_views.driver_view(ctx, uow, reference, plate)
@@ -157,7 +157,7 @@ def wait_times_csv(ctx: ContextDep) -> Response:
 
 
 @public.get("/wait-times/history")
-def wait_history(ctx: ContextDep, gate: Annotated[str, Query(max_length=16)], direction: Direction,
+def wait_history(ctx: ContextDep, gate: GateQuery, direction: Direction,
                  hours: Annotated[int, Query(ge=1, le=24 * 7)] = 24) -> list[dict]:
     """Median yard wait per hour, for the wait board's chart."""
     code = capacity.gate_or_problem(ctx, gate).code
