@@ -8,7 +8,7 @@ from tests.conftest import DECLARANT_TAX_ID
 from tests.support.declarations import green_cargo
 
 ROLES = ["declarant", "driver", "customs", "border_guard", "quarantine", "gate_operator", "supervisor",
-         "partner", "device", "public"]
+         "partner", "device", "public", "metrics"]
 ALLOWED = {
     "declare": {"declarant", "customs", "supervisor"},
     "list": {"declarant", "customs", "border_guard", "quarantine", "gate_operator", "supervisor"},

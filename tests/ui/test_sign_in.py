@@ -128,3 +128,81 @@ def test_pages_forbid_framing_and_outside_scripts(ui_node):
     policy = answer.headers["content-security-policy"]
     assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
     assert "http" not in answer.text.split("<body", 1)[1].replace(ui_node.url, "")  # every asset is the node's own
+
+
+def test_a_cookie_copied_before_sign_out_no_longer_opens_the_console(ui_node):
+    officer, _ = signed_in(ui_node, "customs")
+    copied = officer.cookies[sessions.COOKIE]
+    token = csrf_of(officer.get("/console").text)
+    assert officer.post("/logout", data={"csrf": token}).status_code == 303
+    thief = fresh(ui_node)
+    thief.cookies.set(sessions.COOKIE, copied)
+    answer = thief.get("/console")
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
+
+
+def test_a_session_past_its_server_side_expiry_is_over(ui_node):
+    officer, _ = signed_in(ui_node, "customs")
+    assert officer.get("/console").status_code == 200
+    from datetime import UTC, datetime, timedelta
+    with ui_node.ctx.engine.begin() as conn:  # every session of this node: the cookie itself still says "valid"
+        conn.execute(update(t.web_sessions).where(t.web_sessions.c.ended_at.is_(None))
+                     .values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    assert officer.get("/console").status_code == 303
+
+
+def test_a_key_past_its_expiry_ends_its_sessions_and_cannot_sign_in(ui_node):
+    from datetime import UTC, datetime, timedelta
+    key = apikeys.create(ui_node.ctx.engine, role="customs", name="temporary officer", declarant_tax_id=None,
+                         at=ui_node.clock.now(), expires_days=1)
+    client = fresh(ui_node)
+    assert client.post("/login", data={"csrf": csrf_of(client.get("/login").text), "key": key}).status_code == 303
+    assert client.get("/console").status_code == 200
+    with ui_node.ctx.engine.begin() as conn:
+        conn.execute(update(t.api_keys).where(t.api_keys.c.key_hash == apikeys.digest(key))
+                     .values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    assert client.get("/console").status_code == 303
+    again = fresh(ui_node)
+    assert again.post("/login", data={"csrf": csrf_of(again.get("/login").text), "key": key}).status_code == 401
+
+
+def test_apikey_revoke_ends_the_sessions_of_the_key(ui_node):
+    key = apikeys.create(ui_node.ctx.engine, role="supervisor", name="supervisor leaving", declarant_tax_id=None,
+                         at=ui_node.clock.now())
+    client = fresh(ui_node)
+    client.post("/login", data={"csrf": csrf_of(client.get("/login").text), "key": key})
+    assert client.get("/console").status_code == 200
+    apikeys.revoke(ui_node.ctx.engine, key[:10], at=ui_node.clock.now())
+    assert client.get("/console").status_code == 303
+    with ui_node.ctx.engine.connect() as conn:
+        ended = conn.execute(t.web_sessions.select().join(t.api_keys)
+                             .where(t.api_keys.c.key_hash == apikeys.digest(key))).all()
+    assert ended and all(row.ended_at is not None for row in ended)
+
+
+def test_wrong_sign_ins_are_throttled_with_retry_after_and_audited(ui_node):
+    from borderflow.api.throttle import Throttle
+    app = ui_node.server.config.app
+    before, app.state.throttle = app.state.throttle, Throttle(address_limit=4, prefix_limit=3, window_s=60)
+    try:
+        client = fresh(ui_node)
+        answers = [client.post("/login", data={"csrf": csrf_of(client.get("/login").text),
+                                               "key": f"bf_{i}wrong-guess"}).status_code for i in range(4)]
+        assert answers == [401, 401, 401, 401]
+        refused = client.post("/login", data={"csrf": csrf_of(client.get("/login").text), "key": ui_node.key("customs")})
+        assert refused.status_code == 429  # even a right key: the address is throttled before any look-up
+        assert 0 < int(refused.headers["retry-after"]) <= 60
+        assert "Too many failed sign-ins" in refused.text
+        with ui_node.ctx.engine.connect() as conn:
+            audited = conn.execute(t.audit_log.select().where(t.audit_log.c.action == "auth.failed")).all()
+        assert sum(1 for row in audited if row.data["via"] == "web" and row.data["prefix"].endswith("wrong-")) == 4
+
+        app.state.throttle = Throttle(address_limit=100, prefix_limit=3, window_s=60)  # one key's prefix, many tries
+        for _ in range(3):
+            client.post("/login", data={"csrf": csrf_of(client.get("/login").text), "key": "bf_samepfx-a"})
+        same = client.post("/login", data={"csrf": csrf_of(client.get("/login").text), "key": "bf_samepfx-b"})
+        assert same.status_code == 429
+        other = client.post("/login", data={"csrf": csrf_of(client.get("/login").text), "key": ui_node.key("customs")})
+        assert other.status_code == 303
+    finally:
+        app.state.throttle = before

@@ -1,4 +1,5 @@
-"""The node's HTTP application: API v1 under /api/v1, problem+json errors, OpenAPI at /openapi.json."""
+"""The node's HTTP application: API v1 under /api/v1, problem+json errors, OpenAPI at /openapi.json,
+and what an operator watches: /healthz, /readyz, /metrics (role metrics), JSON request logs."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from borderflow import __version__
-from borderflow.api import problems
-from borderflow.api.deps import KeyCache, NotAuthenticated
+from borderflow.api import metrics, probes, problems, request_log
+from borderflow.api.deps import NotAuthenticated
+from borderflow.api.keycheck import RevocationAwareKeyCache
 from borderflow.api.limits import BodyLimit
+from borderflow.api.throttle import ApiThrottle, Throttle
 from borderflow.api.routes import crossings, exchange, gate_events, meta, yard
 from borderflow.services.context import NodeContext
 
@@ -39,7 +42,11 @@ def create_app(ctx: NodeContext, *, max_body_bytes: int = 262_144, run_exchange:
                   description="Smart border gate node: pre-arrival declarations, risk lanes, gate decisions, "
                               "and the signed exchange with the partner node.")
     app.state.context = ctx
-    app.state.keys = KeyCache()
+    app.state.exchange_runs = bool(run_exchange)  # /readyz asks for a signing key only where it is used
+    app.state.keys = RevocationAwareKeyCache()  # revocation and expiry effective at once, in every worker
+    app.state.throttle = Throttle()  # failed authentications, API and sign-in alike
+    app.state.metrics = metrics.NodeMetrics(ctx)
+    request_log.configure()
     problems.install(app)
 
     @app.exception_handler(NotAuthenticated)
@@ -47,6 +54,8 @@ def create_app(ctx: NodeContext, *, max_body_bytes: int = 262_144, run_exchange:
         return problems.problem(401, exc.detail, headers={"WWW-Authenticate": "Bearer"})
 
     app.include_router(meta.router)
+    app.include_router(probes.router)
+    app.include_router(metrics.router)
     app.include_router(crossings.router, prefix="/api/v1")
     app.include_router(gate_events.router, prefix="/api/v1")
     app.include_router(exchange.router, prefix="/api/v1")
@@ -54,5 +63,9 @@ def create_app(ctx: NodeContext, *, max_body_bytes: int = 262_144, run_exchange:
     app.include_router(yard.public, prefix="/api/v1")
     from borderflow import web
     web.mount(app, ctx)
+    app.add_middleware(ApiThrottle, throttle_of=lambda: app.state.throttle, ctx_of=lambda: ctx,
+                       problem_body=lambda _scope, status, detail, type_: problems.problem_bytes(
+                           status, detail, type_=type_))
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_middleware(request_log.RequestLog, metrics_of=lambda: getattr(app.state, "metrics", None))
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ROLES = ("declarant", "driver", "customs", "border_guard", "quarantine", "gate_operator", "supervisor",
-         "partner", "device", "public")
+         "partner", "device", "public", "metrics")
 OFFICERS = frozenset({"customs", "border_guard", "quarantine", "gate_operator", "supervisor"})
 
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -30,6 +30,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "yard.read": OFFICERS,
     "yard.call": frozenset({"gate_operator", "supervisor"}),
     "yard.call_one": frozenset({"supervisor"}),  # one named truck, out of turn
+    "metrics.read": frozenset({"metrics", "supervisor"}),  # GET /metrics: a monitoring system's key
 }
 
 

@@ -159,6 +159,20 @@ api_keys = Table(
     Column("name", String(128), nullable=False),
     Column("created_at", UTC_TIME, nullable=False),
     Column("revoked_at", UTC_TIME),
+    Column("expires_at", UTC_TIME),  # optional: the key stops working at this (wall-clock) time
+    Index("ix_api_keys_revoked_at", "revoked_at"),  # the cheap "anything revoked since?" check
+)
+
+# A signed-in screen session, ended server-side by sign-out, its key's revocation or expiry.
+# `id` is the SHA-256 of the random session id the signed cookie carries.
+web_sessions = Table(
+    "web_sessions", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("api_key_id", ID, ForeignKey("api_keys.id"), nullable=False),
+    Column("created_at", UTC_TIME, nullable=False),
+    Column("expires_at", UTC_TIME, nullable=False),
+    Column("ended_at", UTC_TIME),
+    Index("ix_web_sessions_api_key_id", "api_key_id"),
 )
 
 idempotency_keys = Table(

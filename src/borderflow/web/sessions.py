@@ -1,8 +1,11 @@
 """Signed session cookies and CSRF tokens for the screens.
 
-The cookie holds `{pid, csrf, exp, flash}` as JSON, signed with an HMAC of a key
-derived from the node secret: the client can read it but not forge it. The principal
-is looked up by id on every request, so a revoked API key ends its sessions at once.
+The cookie holds `{sid, pid, csrf, exp, flash}` as JSON, signed with an HMAC of a key
+derived from the node secret: the client can read it but not forge it. A signed-in
+session also lives on the server (`web_sessions`, keyed by the SHA-256 of `sid`), and
+every request checks it together with its key, in one query: signing out, revoking
+the key (`borderflow apikey revoke`), the key's expiry or the session's own (one shift)
+end it at once, in every worker, even for a copy of the cookie taken before.
 The CSRF token is a synchronizer token: kept in the session, sent in a hidden field
 of every form, compared on every POST. Cookies are HttpOnly and SameSite=Strict,
 and Secure whenever the page was served over https.
@@ -17,12 +20,14 @@ import json
 import secrets
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from fastapi import Request
 from fastapi.responses import Response
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, insert, select, update
 
 from borderflow.domain.roles import Principal
+from borderflow.services import apikeys
 from borderflow.store import tables as t
 
 COOKIE = "bf_session"
@@ -37,13 +42,15 @@ class Session:
     exp: float = 0.0
     flash: list[dict] = field(default_factory=list)  # {kind: ok|error, text?, what?, ref?, status?}
     changed: bool = False
+    sid: str | None = None  # the server-side session's id (its SHA-256 is the row's key)
 
-    def sign_in(self, principal_id: str) -> None:
+    def sign_in(self, principal_id: str, sid: str | None = None) -> None:
         self.pid, self.csrf = principal_id, secrets.token_urlsafe(24)  # a fresh token: no fixation
+        self.sid = sid
         self.exp, self.changed = time.time() + LIFETIME_S, True
 
     def sign_out(self) -> None:
-        self.pid, self.csrf, self.flash, self.changed = None, secrets.token_urlsafe(24), [], True
+        self.pid, self.sid, self.csrf, self.flash, self.changed = None, None, secrets.token_urlsafe(24), [], True
 
     def say(self, kind: str, text: str = "", **facts: str) -> None:
         """A message for the next page: `text` is shown as given (the API's words), `facts`
@@ -65,7 +72,7 @@ class Codec:
         return _b64(hmac.new(self._key, payload, hashlib.sha256).digest())
 
     def dumps(self, session: Session) -> str:
-        payload = json.dumps({"pid": session.pid, "csrf": session.csrf, "exp": session.exp,
+        payload = json.dumps({"sid": session.sid, "pid": session.pid, "csrf": session.csrf, "exp": session.exp,
                               "flash": session.flash}, separators=(",", ":")).encode()
         return f"{_b64(payload)}.{self._mac(payload)}"
 
@@ -82,8 +89,8 @@ class Codec:
             return fresh
         data = json.loads(payload)
         session = Session(csrf=data["csrf"], pid=data.get("pid"), exp=data.get("exp", 0.0),
-                          flash=data.get("flash", []))
-        if session.pid is not None and session.exp < time.time():
+                          flash=data.get("flash", []), sid=data.get("sid"))
+        if session.pid is not None and (session.exp < time.time() or not session.sid):
             session.sign_out()
         return session
 
@@ -93,10 +100,65 @@ def _b64(raw: bytes) -> str:
 
 
 def of(request: Request) -> Session:
-    """The request's session, decoded once."""
+    """The request's session, decoded once; a signed-in one is checked against the server's record."""
     if not hasattr(request.state, "web_session"):
-        request.state.web_session = request.app.state.web.codec.loads(request.cookies.get(COOKIE))
+        session = request.app.state.web.codec.loads(request.cookies.get(COOKIE))
+        if session.pid is not None:
+            found = live_principal(request.app.state.web.ctx.engine, session.sid or "", session.pid)
+            if found is None:
+                session.sign_out()
+            else:
+                request.state.web_principal = found
+        request.state.web_session = session
     return request.state.web_session
+
+
+def _digest(sid: str) -> str:
+    return hashlib.sha256(sid.encode()).hexdigest()
+
+
+def start(request: Request, principal: Principal) -> None:
+    """Sign `principal` in: a new server-side session (and a new CSRF token) for this browser."""
+    engine: Engine = request.app.state.web.ctx.engine
+    sid, now = secrets.token_urlsafe(32), datetime.now(UTC)
+    s = t.web_sessions.c
+    with engine.connect().execution_options(write=True) as conn, conn.begin():
+        conn.execute(delete(t.web_sessions).where(s.expires_at < now - timedelta(days=7)))  # tidy as we go
+        conn.execute(insert(t.web_sessions).values(id=_digest(sid), api_key_id=principal.id, created_at=now,
+                                                   expires_at=now + timedelta(seconds=LIFETIME_S)))
+    of(request).sign_in(principal.id, sid)
+    request.state.web_principal = principal
+
+
+def end(request: Request) -> None:
+    """Sign out: the server forgets the session, so no copy of the cookie opens anything again."""
+    session = of(request)
+    if session.sid:
+        engine: Engine = request.app.state.web.ctx.engine
+        with engine.connect().execution_options(write=True) as conn, conn.begin():
+            conn.execute(update(t.web_sessions).where(t.web_sessions.c.id == _digest(session.sid),
+                                                      t.web_sessions.c.ended_at.is_(None))
+                         .values(ended_at=datetime.now(UTC)))
+    session.sign_out()
+    if hasattr(request.state, "web_principal"):
+        del request.state.web_principal
+
+
+def live_principal(engine: Engine, sid: str, principal_id: str) -> Principal | None:
+    """The session's principal if the session was not ended or expired and its key still works."""
+    if not sid:
+        return None
+    s, k = t.web_sessions.c, t.api_keys.c
+    with engine.connect() as conn:
+        row = conn.execute(select(s.ended_at, s.expires_at.label("session_expires_at"), k.id, k.role, k.name,
+                                  k.declarant_tax_id, k.revoked_at, k.expires_at)
+                           .join_from(t.web_sessions, t.api_keys, s.api_key_id == k.id)
+                           .where(s.id == _digest(sid))).first()
+    now = datetime.now(UTC)
+    if (row is None or row.id != principal_id or row.ended_at is not None or row.session_expires_at <= now
+            or not apikeys.usable(row, now)):
+        return None
+    return Principal(id=row.id, role=row.role, name=row.name, declarant_tax_id=row.declarant_tax_id)
 
 
 def store(request: Request, response: Response) -> Response:
@@ -115,8 +177,8 @@ def csrf_ok(request: Request, form: dict[str, str]) -> bool:
 def principal_by_id(engine: Engine, principal_id: str) -> Principal | None:
     k = t.api_keys.c
     with engine.connect() as conn:
-        row = conn.execute(select(k.id, k.role, k.name, k.declarant_tax_id, k.revoked_at)
+        row = conn.execute(select(k.id, k.role, k.name, k.declarant_tax_id, k.revoked_at, k.expires_at)
                            .where(k.id == principal_id)).first()
-    if row is None or row.revoked_at is not None:
+    if row is None or not apikeys.usable(row):
         return None
     return Principal(id=row.id, role=row.role, name=row.name, declarant_tax_id=row.declarant_tax_id)

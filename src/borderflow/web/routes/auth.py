@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
+from borderflow.api import throttle
 from borderflow.domain.roles import OFFICERS
 from borderflow.services import apikeys
 from borderflow.web import forms, sessions
@@ -29,12 +31,23 @@ async def login(request: Request) -> Response:
     form = await forms.read(request)
     if not sessions.csrf_ok(request, form):
         return render(request, "login.html", status=403, error="csrf")
-    found = apikeys.lookup(web(request).ctx.engine, form.get("key", "").strip()) if form.get("key") else None
+    key, address = form.get("key", "").strip(), throttle.client_address(request.scope)
+    guard: throttle.Throttle = request.app.state.throttle
+    wait = guard.retry_after(address, key)
+    if wait:  # refused before the key is even looked at
+        response = render(request, "login.html", status=429, error="throttled")
+        response.headers["Retry-After"] = str(wait)
+        return response
+    ctx = web(request).ctx
+    found = await run_in_threadpool(apikeys.lookup, ctx.engine, key) if key else None
     if found is None:
+        guard.failed(address, key)
+        await run_in_threadpool(throttle.audit_failure, ctx.engine, via="web", address=address, key=key,
+                                at=ctx.clock.now())
         return render(request, "login.html", status=401, error="unknown")
     if found.role not in ROLES_SIGNING_IN:
         return render(request, "login.html", status=403, error="role")
-    sessions.of(request).sign_in(found.id)
+    await run_in_threadpool(sessions.start, request, found)
     return redirect(request, after_sign_in(form.get("next", ""), home_for(found)))
 
 
@@ -49,5 +62,5 @@ def after_sign_in(wanted: str, home: str) -> str:
 async def logout(request: Request) -> Response:
     form = await forms.read(request)
     if sessions.csrf_ok(request, form):
-        sessions.of(request).sign_out()
+        await run_in_threadpool(sessions.end, request)
     return redirect(request, "/login")

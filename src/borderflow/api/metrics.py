@@ -1,0 +1,113 @@
+"""`GET /metrics`: the node in Prometheus' text format, for a key with the `metrics` role.
+
+What this process counted since it started:
+
+- `borderflow_http_requests_total{method, route, status}` and
+  `borderflow_http_request_duration_seconds{method, route}` (a histogram); `route` is the
+  route's template (`/api/v1/crossings/{crossing_id}`), `unmatched` for unknown paths;
+- `borderflow_barrier_decisions_total{decision, reason_code}`: every plate read answered;
+- `borderflow_declarations_total{lane}`: every declaration accepted, by risk lane.
+
+What the database says at each scrape (so every worker answers the same):
+
+- `borderflow_yard_length{gate, direction, state}`: trucks waiting or called in the yard;
+- `borderflow_outbox_depth{partner}` and `borderflow_outbox_oldest_age_seconds{partner}`:
+  messages not yet delivered to each partner, and how old the oldest is (0: none).
+
+Counters are per process: with several workers, each scrape reaches one of them. The
+scrape needs `Authorization: Bearer <key>` with role `metrics` (or `supervisor`).
+"""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy import func, select
+from starlette.concurrency import run_in_threadpool
+
+from borderflow.api.deps import allowed
+from borderflow.store import tables as t
+
+router = APIRouter(tags=["operations"])
+WATCHED_BODIES = {("POST", "/api/v1/gate-events"), ("POST", "/api/v1/crossings")}
+
+
+class NodeMetrics:
+    def __init__(self, ctx) -> None:  # noqa: ANN001
+        self.ctx = ctx
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter("borderflow_http_requests", "HTTP requests answered",
+                                ["method", "route", "status"], registry=self.registry)
+        self.latency = Histogram("borderflow_http_request_duration_seconds", "Time to answer an HTTP request",
+                                 ["method", "route"], registry=self.registry,
+                                 buckets=(.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
+        self.decisions = Counter("borderflow_barrier_decisions", "Barrier answers to plate reads",
+                                 ["decision", "reason_code"], registry=self.registry)
+        self.declarations = Counter("borderflow_declarations", "Declarations accepted, by risk lane",
+                                    ["lane"], registry=self.registry)
+        self.registry.register(_FromDatabase(ctx))
+
+    def observe(self, method: str, route: str, status: int, seconds: float, body: bytes | None) -> None:
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(method, route).observe(seconds)
+        if body is None or status not in (200, 201):
+            return
+        try:
+            answer = json.loads(body)
+        except ValueError:
+            return
+        if not isinstance(answer, dict):
+            return
+        if route == "/api/v1/gate-events" and answer.get("decision"):
+            self.decisions.labels(str(answer["decision"]), str(answer.get("reason_code") or "none")).inc()
+        elif route == "/api/v1/crossings" and status == 201 and answer.get("risk_lane"):
+            self.declarations.labels(str(answer["risk_lane"])).inc()
+
+
+class _FromDatabase:
+    """Gauges read at scrape time: what is true now, the same from every worker."""
+
+    def __init__(self, ctx) -> None:  # noqa: ANN001
+        self.ctx = ctx
+
+    def describe(self):  # noqa: ANN201 - no samples at registration
+        return []
+
+    def collect(self):  # noqa: ANN201
+        yard = GaugeMetricFamily("borderflow_yard_length", "Trucks in the waiting yard",
+                                 labels=["gate", "direction", "state"])
+        depth = GaugeMetricFamily("borderflow_outbox_depth", "Messages not yet delivered to the partner",
+                                  labels=["partner"])
+        oldest = GaugeMetricFamily("borderflow_outbox_oldest_age_seconds",
+                                   "Age of the oldest undelivered message (0: none)", labels=["partner"])
+        y, o = t.yard.c, t.outbox.c
+        now = self.ctx.clock.now()
+        with self.ctx.engine.connect() as conn:
+            for gate, direction, state, count in conn.execute(
+                    select(y.gate, y.direction, y.state, func.count()).where(y.state.in_(("waiting", "called")))
+                    .group_by(y.gate, y.direction, y.state)):
+                yard.add_metric([gate, direction, state], count)
+            pending = {row.recipient: row for row in conn.execute(
+                select(o.recipient, func.count().label("n"), func.min(o.created_at).label("first"))
+                .where(o.state == "pending").group_by(o.recipient))}
+        partners = set(self.ctx.exchange.partners) if self.ctx.exchange else set()
+        for partner in sorted(partners | set(pending)):
+            row = pending.get(partner)
+            depth.add_metric([partner], row.n if row else 0)
+            first = row.first if row else None
+            if first is not None and first.tzinfo is None:
+                from datetime import UTC
+                first = first.replace(tzinfo=UTC)
+            oldest.add_metric([partner], max(0.0, (now - first).total_seconds()) if first else 0.0)
+        yield from (yard, depth, oldest)
+
+
+@router.get("/metrics", summary="Prometheus metrics (role metrics or supervisor)", response_class=Response,
+            dependencies=[allowed("metrics.read")])
+async def metrics(request: Request) -> Response:
+    registry = request.app.state.metrics.registry
+    return Response(await run_in_threadpool(generate_latest, registry), media_type=CONTENT_TYPE_LATEST)
