@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from borderflow.domain.clock import Clock, SystemClock
+from borderflow.domain.clock import AcceleratedClock, Clock, SystemClock
 from borderflow.domain.yard_rules import YardRules
 from borderflow.exchange.config import ExchangeConfig, KeyRing, Partner
 from borderflow.reference import codes
@@ -27,7 +27,8 @@ def build_context(settings: Settings, *, clock: Clock | None = None, upgrade: bo
     selectivity, signoffs = load_rule_files(rules_source)
     from borderflow.services.notify import notifier_for
     return NodeContext(
-        node=node_file.node, engine=engine, clock=clock or SystemClock(), rules=selectivity, signoff_rules=signoffs,
+        node=node_file.node, engine=engine, clock=clock or node_clock(settings), rules=selectivity,
+        signoff_rules=signoffs,
         yard=YardRules.from_settings(settings), settings=settings, node_file=node_file,
         notifier=notifier_for(settings.notify_webhook),
         secret=settings.node_secret(), hs_subheadings=hs2022_subheadings(), countries=codes.countries(),
@@ -35,6 +36,20 @@ def build_context(settings: Settings, *, clock: Clock | None = None, upgrade: bo
         max_days_ahead=settings.max_days_ahead,
         exchange=exchange_config(settings, node_file),
     )
+
+
+def node_clock(settings: Settings) -> Clock:
+    """The node's time: the system clock, or the accelerated clock BORDERFLOW_CLOCK_START/SPEED ask for.
+
+    An accelerated clock is anchored to a real moment (BORDERFLOW_CLOCK_ANCHOR, default: now),
+    so that nodes, workers and the demo's drivers given the same three values share one
+    timeline, and a node restarted with them carries on where its time had got to.
+    """
+    if settings.clock_start is None and settings.clock_speed == 1:
+        return SystemClock()
+    real_now = datetime.now(UTC)
+    return AcceleratedClock.anchored(settings.clock_start or real_now, settings.clock_speed,
+                                     settings.clock_anchor or real_now)
 
 
 def exchange_config(settings: Settings, node_file: NodeFile) -> ExchangeConfig:

@@ -29,7 +29,8 @@ app.add_typer(exchange_app, name="exchange")
 
 def _simulate_command() -> None:
     from borderflow.sim.command import simulate
-    app.command("simulate", help="Run a scenario of the digital twin and compare queue policies.")(simulate)
+    app.command("simulate", help="Run a scenario of the digital twin and compare queue policies; with "
+                                 "--from-node, write a scenario calibrated from the node's own history.")(simulate)
 
 
 _simulate_command()
@@ -71,9 +72,16 @@ def serve(node: NodeOption = "vn",
     port = port or node_file.port
     err.print(f"node [bold]{ctx.node.id}[/bold] ({', '.join(ctx.node.gates)}) on http://{host}:{port}  "
               f"database: {ctx.engine.url.render_as_string(hide_password=True)}")
+    anchor = getattr(ctx.clock, "anchor", None)
+    if anchor is not None:
+        err.print(f"node time: {ctx.clock.now().isoformat(timespec='seconds')}, "
+                  f"{ctx.clock.speed:g}× real time (started at {ctx.clock.start.isoformat()})")
     if workers > 1:
         import os
         os.environ["BORDERFLOW_NODE"] = node
+        if anchor is not None:  # every worker on this process's timeline, not one begun at its own start-up
+            os.environ["BORDERFLOW_CLOCK_START"] = ctx.clock.start.isoformat()
+            os.environ["BORDERFLOW_CLOCK_ANCHOR"] = anchor.isoformat()
         uvicorn.run("borderflow.api.asgi:app", host=host, port=port, workers=workers, log_level="warning",
                     access_log=False)
         return
@@ -86,17 +94,46 @@ def serve(node: NodeOption = "vn",
 def apikey_create(role: Annotated[str, typer.Option(help=f"one of: {', '.join(ROLES)}")],
                   declarant: Annotated[str | None, typer.Option(help="tax id the declarant key acts for")] = None,
                   name: Annotated[str | None, typer.Option(help="who or what holds the key")] = None,
+                  expires_days: Annotated[float | None, typer.Option(
+                      "--expires-days", help="the key stops working this many days from now (default: never)")] = None,
                   node: NodeOption = "vn") -> None:
     """Create an API key and print it alone on standard output (it is stored hashed: keep it)."""
     from borderflow.services import apikeys
     ctx = _context(node)
     try:
         key = apikeys.create(ctx.engine, role=role, name=name or role, declarant_tax_id=declarant,
-                             at=ctx.clock.now())
+                             at=ctx.clock.now(), expires_days=expires_days)
     except ValueError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
     sys.stdout.write(key + "\n")
+
+
+@apikey_app.command("list")
+def apikey_list(node: NodeOption = "vn") -> None:
+    """Every key: prefix, role, name, declarant, created, expires, revoked (never the key itself)."""
+    from borderflow.services import apikeys
+    ctx = _context(node)
+    stamp = lambda at: at.isoformat(timespec="seconds") if at else "-"  # noqa: E731
+    sys.stdout.write("prefix\trole\tname\tdeclarant\tcreated\texpires\trevoked\n")
+    for k in apikeys.list_keys(ctx.engine):
+        sys.stdout.write("\t".join([k.prefix, k.role, k.name.replace("\t", " "), k.declarant_tax_id or "-",
+                                    stamp(k.created_at), stamp(k.expires_at), stamp(k.revoked_at)]) + "\n")
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(prefix: Annotated[str, typer.Argument(help="the key's prefix, as `apikey list` shows it")],
+                  node: NodeOption = "vn") -> None:
+    """Revoke a key at once, in every worker, and end the web sessions signed in with it."""
+    from borderflow.services import apikeys
+    ctx = _context(node)
+    try:
+        revoked = apikeys.revoke(ctx.engine, prefix, at=ctx.clock.now())
+    except (LookupError, ValueError) as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    err.print(f"key {revoked.prefix} ({revoked.role}, {revoked.name}) revoked at "
+              f"{revoked.revoked_at.isoformat(timespec='seconds')}; its sessions are ended")
 
 
 @db_app.command("upgrade")
@@ -207,27 +244,41 @@ def exchange_status(node: NodeOption = "vn") -> None:
 
 
 @app.command()
-def demo(duration: Annotated[float | None, typer.Option(help="stop after this many seconds (default: run until Ctrl-C)")] = None,
-         headless: Annotated[bool, typer.Option(help="no live line; end with one summary line")] = False,
-         speed: Annotated[float, typer.Option(help="simulated hours per real minute")] = 1.0,
-         scale: Annotated[float, typer.Option(help="share of the normal day's trucks to drive", min=0.001, max=1)] = 0.1,
+def demo(duration: Annotated[float | None, typer.Option(help="stop after this many real seconds (default: run until "
+                                                              "Ctrl-C)")] = None,
+         headless: Annotated[bool, typer.Option(help="no URLs, keys or live line; end with the summary line")] = False,
+         speed: Annotated[float, typer.Option(help="node seconds per real second (60: an hour a minute)",
+                                              min=1)] = 60.0,
+         start: Annotated[str | None, typer.Option(help="node time to start at, e.g. 2026-06-15T06:00 (local at the "
+                                                        "gates); default: the real local hour there, or the next "
+                                                        "opening when the gates are closed")] = None,
+         scenario: Annotated[str, typer.Option(help="the simulator's scenario whose trucks to play")] = "durian_peak",
+         policy: Annotated[str, typer.Option(help="the scenario's queue policy the nodes run")] = "priority",
+         problem_share: Annotated[float | None, typer.Option(help="share of checked trucks where an officer finds a "
+                                                                  "problem (default: the scenario's)",
+                                                             min=0, max=1)] = None,
+         scale: Annotated[float, typer.Option(help="share of the scenario's trucks, and of its lane rates",
+                                              min=0.001, max=1)] = 0.2,
          data_dir: Annotated[Path, typer.Option(help="where both nodes keep their data")] = Path("demo-data"),
          port: Annotated[int, typer.Option(help="VN node port; the CN node takes the next one")] = 8001,
-         seed: Annotated[int, typer.Option(help="random seed of the simulated trucks")] = 1,
+         seed: Annotated[int, typer.Option(help="random seed of the simulated trucks and officers")] = 1,
          fresh: Annotated[bool, typer.Option(help="start from empty databases")] = True) -> None:
-    """Start the VN and CN nodes and drive simulated trucks through both, live, over the real API."""
+    """Start the VN and CN nodes on an accelerated clock and play a scenario's trucks through both, over the
+    real API: declarants, yard cameras, drivers, officers and supervisors are simulated, the nodes are not."""
     from borderflow.demo import run
+    from borderflow.sim import ScenarioError
 
     def say(text: str, live: bool = False) -> None:
         if not headless:
-            err.print(text, end="\r" if live else "\n")
+            err.print(text, end="\r" if live else "\n", markup=False, highlight=False, soft_wrap=True)
 
     try:
-        summary = run(data_dir=data_dir, base_port=port, speed=speed, scale=scale, duration=duration,
-                      headless=headless, seed=seed, fresh=fresh, say=say)
+        lines = run(data_dir=data_dir, base_port=port, speed=speed, scale=scale, duration=duration,
+                    headless=headless, seed=seed, fresh=fresh, say=say, scenario_name=scenario, start=start,
+                    policy=policy, problems=problem_share)
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
-    except RuntimeError as exc:
+    except (RuntimeError, ScenarioError, ValueError) as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None
-    sys.stdout.write(summary + "\n")
+    sys.stdout.write("\n".join(lines) + "\n")

@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from datetime import datetime
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -61,6 +62,20 @@ class Settings(BaseSettings):
     partner_notice_max_age_minutes: float = Field(default=45, gt=0, le=24 * 60)
     partner_fallback_per_hour: int = Field(default=0, ge=0, le=10_000)  # where no current notice speaks
     announce_every_minutes: float = Field(default=15, gt=0, le=24 * 60)
+    # node time: an accelerated clock for the demo and the twin's live runs (domain/clock.py)
+    clock_start: datetime | None = None  # ISO 8601 with offset; default: the system clock's time
+    clock_speed: float = Field(default=1, ge=1, le=100_000, allow_inf_nan=False)  # node seconds per real second
+    clock_anchor: datetime | None = None  # the real moment node time was clock_start; default: start-up
+
+    @field_validator("clock_start", "clock_anchor")
+    @classmethod
+    def _aware(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+            raise ValueError("expected an ISO 8601 time with its UTC offset, e.g. 2026-06-15T06:00:00+07:00")
+        if info.field_name == "clock_anchor" and value is not None and "clock_start" in info.data \
+                and info.data["clock_start"] is None:
+            raise ValueError("an anchor needs BORDERFLOW_CLOCK_START: it says when node time was that start")
+        return value
 
     @field_validator("call_pattern")
     @classmethod

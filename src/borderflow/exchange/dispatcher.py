@@ -7,6 +7,14 @@ message that waited out a long outage is still inside the partner's replay
 window. A partner that does not answer is retried with exponential backoff and
 full jitter, capped; a receipt that is not validly signed by the partner counts
 as no answer at all.
+
+Time: every instant written or compared here (`sent_at`, `next_attempt_at`, the lease)
+is node time, from `ctx.clock`. On an accelerated clock the loop's real waits are node
+intervals divided by the speed, so the backoff cap (BORDERFLOW_EXCHANGE_MAX_BACKOFF_SECONDS)
+and a retry's `next_attempt_at` mean the same in node time at any speed. The lease is the
+exception on purpose: it guards against a *process* that died or stalls mid-send, and
+processes live in real time, so it lasts LEASE of real time (LEASE × speed of node time,
+always longer than one send's HTTP timeout), written and judged in node time like the rest.
 """
 
 from __future__ import annotations
@@ -21,13 +29,16 @@ from typing import Any
 import httpx
 from sqlalchemy import and_, bindparam, insert, or_, select, update
 
+from borderflow.domain.clock import real_seconds, speed_of
 from borderflow.exchange import envelope as env
 from borderflow.exchange.config import NoSigningKey, Partner
 from borderflow.services.context import NodeContext
 from borderflow.store import tables as t
 
 log = logging.getLogger("borderflow.exchange")
-LEASE = timedelta(seconds=15)
+LEASE = timedelta(seconds=15)  # real time; see the module's docstring
+IDLE_POLL = 1.0  # node seconds between looks at an idle outbox (new messages wake the loop at once)
+MIN_REAL_POLL = 0.05  # real seconds: however fast the clock, an idle outbox is not read more often
 DELIVERED = frozenset({"applied", "duplicate", "held"})
 
 
@@ -46,6 +57,10 @@ class Dispatcher(threading.Thread):
         self.stopping = threading.Event()
         self.failures = 0
         self.held_until: datetime | None = None
+        self.lease = LEASE * speed_of(ctx.clock)  # in node time
+
+    def _real(self, node_seconds: float) -> float:
+        return real_seconds(self.ctx.clock, node_seconds)
 
     # -- loop ------------------------------------------------------------------
 
@@ -53,7 +68,7 @@ class Dispatcher(threading.Thread):
         while not self.stopping.is_set():
             try:
                 if not self._hold_lease():
-                    self.stopping.wait(LEASE.total_seconds() / 3)
+                    self.stopping.wait(self._real(self.lease.total_seconds() / 3))
                     continue
                 sent = self.deliver_once()
             except Exception as exc:  # noqa: BLE001 - the loop must outlive any one failure
@@ -62,9 +77,9 @@ class Dispatcher(threading.Thread):
                 sent = -1
             if sent < 0:
                 self.failures += 1
-                self.stopping.wait(backoff(self.failures, self.ctx.exchange.max_backoff))
+                self.stopping.wait(self._real(backoff(self.failures, self.ctx.exchange.max_backoff)))
             elif sent == 0:
-                self.wake.wait(1.0)
+                self.wake.wait(max(MIN_REAL_POLL, self._real(IDLE_POLL)))
                 self.wake.clear()
 
     def stop(self) -> None:
@@ -181,7 +196,7 @@ class Dispatcher(threading.Thread):
     def _hold_lease(self) -> bool:
         """Take or renew the lease; renewed only once a third of it has run, not on every round."""
         now = self.ctx.clock.now()
-        if self.held_until is not None and now < self.held_until - LEASE * 2 / 3:
+        if self.held_until is not None and now < self.held_until - self.lease * 2 / 3:
             return True
         p = t.partner_links.c
         with self.ctx.uow() as uow:
@@ -189,13 +204,13 @@ class Dispatcher(threading.Thread):
                 p.partner == self.partner.id,
                 or_(p.lease_owner.is_(None), p.lease_owner == self.owner,
                     and_(p.lease_until.is_not(None), p.lease_until < now)))
-                .values(lease_owner=self.owner, lease_until=now + LEASE)).rowcount
+                .values(lease_owner=self.owner, lease_until=now + self.lease)).rowcount
             if not taken and uow.conn.execute(select(p.partner).where(p.partner == self.partner.id)).first() is None:
                 uow.conn.execute(insert(t.partner_links).values(partner=self.partner.id, lease_owner=self.owner,
-                                                                lease_until=now + LEASE))
+                                                                lease_until=now + self.lease))
                 taken = 1
             uow.commit()
-        self.held_until = now + LEASE if taken else None
+        self.held_until = now + self.lease if taken else None
         return bool(taken)
 
     def _release_lease(self) -> None:
