@@ -19,8 +19,9 @@ import bisect
 import dataclasses
 import hashlib
 import heapq
+import math
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -29,7 +30,6 @@ from stdnum import iso6346
 
 from borderflow.domain import commodities as rules_of_goods
 from borderflow.domain.declaration import Declarant, Declaration, Document, Driver, GoodsItem, Vehicle
-from borderflow.domain.queueing import ORDINARY, PERISHABLE, TRUSTED
 from borderflow.sim.scenario import FlowSpec, Scenario, local_hour_profile
 
 TARE_KG = 15_000  # assumption: tractor + 45 ft reefer/box trailer, empty
@@ -45,10 +45,13 @@ def stream(seed: int, replication: int, *purpose: str) -> random.Random:
 
 @dataclass(frozen=True, slots=True)
 class SimDeclarant:
+    """A company that declares trucks, with its record before the scenario starts (as the node counts it)."""
+
     tax_id: str
     name: str
-    trusted: bool
     prior_crossings: int
+    prior_refused: int = 0
+    prior_inspections_failed: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +75,10 @@ class SimTruck:
     hs_code: str
     description: str
     perishable: bool
-    priority: str  # perishable | trusted | ordinary, as the yard policies see it
+    # perishable | trusted | ordinary by the node's rule (`YardRules.priority_of`) over the declarant's
+    # record and the declarations before this one; the model re-derives it at check-in with the
+    # problems its sign-offs found meanwhile.
+    priority: str
     declarant: SimDeclarant
     plate: str
     trailer_plate: str
@@ -91,7 +97,9 @@ class SimTruck:
 
 
 def declarant_pool(flow: FlowSpec, rng: random.Random) -> list[SimDeclarant]:
-    """The companies that send trucks through one flow; a share are trusted traders, a share are new."""
+    """The companies that send trucks through one flow, with their records: a share are new (fewer
+    than 3 earlier crossings), the others have 20–400; each earlier crossing found a problem with
+    `problem_share`, so whether one counts as trusted is the node's rule applied to that record."""
     pool = []
     for i in range(flow.declarants):
         if flow.gate.country == "VN":
@@ -101,19 +109,43 @@ def declarant_pool(flow: FlowSpec, rng: random.Random) -> list[SimDeclarant]:
             tax_id = "91" + f"{rng.randrange(10**6):06d}" + "".join(rng.choice(_CN_CODE_CHARS) for _ in range(10))
             name = f"{flow.gate.province} Trade Co. {i + 1:03d}"
         new = rng.random() < flow.new_declarant_share
-        pool.append(SimDeclarant(tax_id, name, trusted=not new and rng.random() < flow.trusted_share,
-                                 prior_crossings=rng.randrange(3) if new else rng.randrange(20, 400)))
+        crossings = rng.randrange(3) if new else rng.randrange(20, 400)
+        failed = _count(rng, crossings, flow.problem_share)
+        pool.append(SimDeclarant(tax_id, name, prior_crossings=crossings, prior_inspections_failed=failed))
     return pool
 
 
-def _plate(prefixes: tuple[str, ...], country: str, rng: random.Random, trailer: bool = False) -> str:
+def _count(rng: random.Random, trials: int, p: float) -> int:
+    """A binomial draw (trials, p): how many of `trials` events happened, by geometric gaps between them."""
+    if p <= 0 or trials <= 0:
+        return 0
+    if p >= 1:
+        return trials
+    log_q, count, at = math.log1p(-p), 0, 0
+    while True:
+        at += int(math.log(1.0 - rng.random()) / log_q) + 1  # trials up to and including the next event
+        if at > trials:
+            return count
+        count += 1
+
+
+def _plates(prefixes: tuple[str, ...], country: str) -> Callable[[random.Random], tuple[str, str]]:
+    """Plate and trailer plate in the sending country's format, from one random number each."""
     if country == "VN":
         numeric = [p for p in prefixes if p.isdigit()] or ["24"]
-        prefix = rng.choice(numeric)
-        return f"{prefix}{'R' if trailer else 'C'}-{rng.randrange(1000):03d}.{rng.randrange(100):02d}"
+
+        def vn(rng: random.Random) -> tuple[str, str]:
+            a, b = int(rng.random() * 1e5 * len(numeric)), int(rng.random() * 1e5 * len(numeric))
+            pa, pb = numeric[a // 100_000], numeric[b // 100_000]
+            a, b = a % 100_000, b % 100_000
+            return f"{pa}C-{a // 100:03d}.{a % 100:02d}", f"{pb}R-{b // 100:03d}.{b % 100:02d}"
+        return vn
     cn = [p for p in prefixes if not p.isdigit()] or ["云G"]
-    prefix = rng.choice(cn)
-    return f"{prefix}{rng.randrange(10000):04d}挂" if trailer else f"{prefix}{rng.randrange(100000):05d}"
+
+    def china(rng: random.Random) -> tuple[str, str]:
+        a, b = int(rng.random() * 1e5 * len(cn)), int(rng.random() * 1e4 * len(cn))
+        return f"{cn[a // 100_000]}{a % 100_000:05d}", f"{cn[b // 10_000]}{b % 10_000:04d}挂"
+    return china
 
 
 def flow_arrivals(scenario: Scenario, flow: FlowSpec, seed: int, replication: int = 0) -> Iterator[SimTruck]:
@@ -133,6 +165,11 @@ def flow_arrivals(scenario: Scenario, flow: FlowSpec, seed: int, replication: in
     country = flow.gate.country
     direction = "export"
     index = 0
+    priority_of = flow.yard.priority_of
+    plates = _plates(flow.gate.plate_prefixes, country)
+    prefix = f"sim-{seed}-{replication}-{flow.gate.code}-"
+    key, gate, partner = flow.key, flow.gate.code, flow.partner.code
+    declared: dict[str, int] = {}  # declarations so far in the scenario, by declarant
     for h in range(hours):
         rate = flow.trucks_per_day * scenario.demand_scale * scenario.day_factor(h // 24) * weights[h]  # per hour
         if rate <= 0:
@@ -145,8 +182,10 @@ def flow_arrivals(scenario: Scenario, flow: FlowSpec, seed: int, replication: in
             if t >= end:
                 break
             commodity = flow.mix[min(bisect.bisect_left(cumulative, rng.random() * total), len(flow.mix) - 1)][0]
-            declarant = pool[rng.randrange(len(pool))]
-            priority = PERISHABLE if commodity.perishable else TRUSTED if declarant.trusted else ORDINARY
+            declarant = pool[int(rng.random() * len(pool))]
+            count = declared[declarant.tax_id] = declared.get(declarant.tax_id, declarant.prior_crossings) + 1
+            priority = priority_of(perishable=commodity.perishable, crossings=count, refused=declarant.prior_refused,
+                                   inspections_failed=declarant.prior_inspections_failed)
             arrival = scenario.start + timedelta(minutes=t)
             booked_from = booked_until = None
             if rng.random() < flow.booked_share:
@@ -154,16 +193,11 @@ def flow_arrivals(scenario: Scenario, flow: FlowSpec, seed: int, replication: in
                 booked_from = scenario.start + timedelta(hours=int(planned // 60))
                 booked_until = booked_from + timedelta(hours=1)
             net = round(commodity.net_kg * rng.uniform(0.85, 1.05))
-            yield SimTruck(
-                id=f"sim-{seed}-{replication}-{flow.gate.code}-{index}", index=index, flow=flow.key,
-                gate=flow.gate.code, partner_gate=flow.partner.code, country=country, direction=direction,
-                arrival=arrival, minute=t, commodity=commodity.key, hs_code=commodity.hs_for(country) or "",
-                description=commodity.description, perishable=commodity.perishable, priority=priority,
-                declarant=declarant, plate=_plate(flow.gate.plate_prefixes, country, rng),
-                trailer_plate=_plate(flow.gate.plate_prefixes, country, rng, trailer=True),
-                net_kg=net, value_usd=round(net * commodity.value_per_kg),
-                booked_from=booked_from, booked_until=booked_until,
-            )
+            plate, trailer_plate = plates(rng)
+            yield SimTruck(  # positional, in the field order: the generator's hottest line
+                f"{prefix}{index}", index, key, gate, partner, country, direction, arrival, t, commodity.key,
+                commodity.hs_for(country) or "", commodity.description, commodity.perishable, priority, declarant,
+                plate, trailer_plate, net, round(net * commodity.value_per_kg), booked_from, booked_until)
             index += 1
 
 

@@ -1,4 +1,5 @@
-"""Summary statistics for replications: means with Student-t 95 % intervals, percentiles, Erlang C.
+"""Summary statistics for replications: means with Student-t 95 % intervals, paired differences,
+percentiles, Erlang C.
 
 No SciPy: the t quantile comes from the regularized incomplete beta function
 (continued fraction, Lentz's method), which is exact to ~1e-12 and runs once per
@@ -112,6 +113,57 @@ def estimate(values: Sequence[float], confidence: float = 0.95) -> Estimate:
         return Estimate(mean, math.nan, 1)
     var = math.fsum((v - mean) ** 2 for v in values) / (n - 1)
     return Estimate(mean, t_quantile(0.5 + confidence / 2.0, n - 1) * math.sqrt(var / n), n)
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    """One policy against a baseline on one metric, paired by replication.
+
+    Replication i of both ran the same trucks with the same service times (common random
+    numbers), so d_i = other_i − base_i is the policy's effect in that replication; `diff`
+    is the mean of the d_i with its Student-t 95 % interval (the paired t-interval). The
+    relative change and its interval are `diff` over the baseline's mean.
+    """
+
+    base: float  # the baseline's mean over the paired replications
+    other: float  # the policy's mean over the same replications
+    diff: Estimate
+
+    @property
+    def n(self) -> int:
+        return self.diff.n
+
+    @property
+    def tested(self) -> bool:
+        """Whether there is an interval at all (two or more paired replications)."""
+        return self.diff.n >= 2 and math.isfinite(self.diff.half_width)
+
+    @property
+    def significant(self) -> bool:
+        """The 95 % interval of the mean difference excludes 0."""
+        return self.tested and (self.diff.low > 0 or self.diff.high < 0)
+
+    @property
+    def relative(self) -> float:
+        return self.diff.mean / self.base if self.base else math.nan
+
+    @property
+    def relative_interval(self) -> tuple[float, float]:
+        if not self.base or not self.tested:
+            return math.nan, math.nan
+        low, high = self.diff.low / self.base, self.diff.high / self.base
+        return (low, high) if low <= high else (high, low)
+
+
+def paired_difference(base: Sequence[float], other: Sequence[float], confidence: float = 0.95) -> Difference:
+    """`other` − `base`, replication by replication (both in replication order); pairs where either
+    value is NaN (e.g. no perishable truck in that replication) are left out."""
+    pairs = [(b, o) for b, o in zip(base, other, strict=True) if not (math.isnan(b) or math.isnan(o))]
+    if not pairs:
+        return Difference(math.nan, math.nan, Estimate(math.nan, math.nan, 0))
+    n = len(pairs)
+    return Difference(math.fsum(b for b, _ in pairs) / n, math.fsum(o for _, o in pairs) / n,
+                      estimate([o - b for b, o in pairs], confidence))
 
 
 def percentile(sorted_values: Sequence[float], q: float) -> float:

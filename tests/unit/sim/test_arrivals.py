@@ -50,13 +50,21 @@ def test_volumes_follow_the_scenario_and_the_profile():
     assert hours[7] > 3 * hours[22]  # the morning peak of the profile (weight 8 vs 2)
 
 
-def test_commodity_mix_and_priority_classes():
+def test_commodity_mix_and_priority_classes_by_the_nodes_rule():
     trucks = list(generate_arrivals(NORMAL.only("KIMTHANH").replace(days=10), seed=3))
     perishable = sum(t.perishable for t in trucks) / len(trucks)
     assert perishable == pytest.approx(0.75, abs=0.03)  # ~150 of Kim Thành's ~200 exports are fruit
     assert {t.priority for t in trucks} == {"perishable", "trusted", "ordinary"}
     assert all(t.priority == "perishable" for t in trucks if t.perishable)
-    assert all(t.declarant.trusted for t in trucks if t.priority == "trusted")
+    # Trusted: YardRules.priority_of, i.e. trusted_after (20) clean crossings on record, this one counted.
+    after = NORMAL.yard.trusted_after
+    for t in trucks:
+        if t.priority == "trusted":
+            assert t.declarant.prior_inspections_failed == 0 and t.declarant.prior_refused == 0
+        if not t.perishable and t.declarant.prior_inspections_failed == 0 and t.declarant.prior_crossings >= after:
+            assert t.priority == "trusted"
+    flagged = [t for t in trucks if t.declarant.prior_inspections_failed]
+    assert flagged and all(t.priority != "trusted" for t in flagged)
     booked = [t for t in trucks if t.booked_from]
     assert 0.2 < len(booked) / len(trucks) < 0.4
     assert all(t.booked_until - t.booked_from == timedelta(hours=1) for t in booked)

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from borderflow.sim.model import STAGES, simulate_once
+from borderflow.sim.model import STAGES, TRUCK_COLUMNS, simulate_once
 from borderflow.sim.run import run_experiment
 from borderflow.sim.scenario import load_scenario
 
@@ -84,7 +84,7 @@ def test_sending_everything_fills_the_border_line_and_the_call_forward_does_not(
     flood = simulate_once(scenario, "send_all", seed=1).flows["HUUNGHI>YOUYIGUAN"]
     line_capacity = scenario.flows[0].line_capacity
     assert flood.max_line == line_capacity  # full, so the lanes behind it were blocked
-    assert aware.max_line <= 3 + 2  # at most the call-forward window (3 outbound lanes + 2)
+    assert aware.max_line <= 3 * 2 + 4  # about the trucks on their way (3 lanes × 2) and the last calls of a day
     assert aware.max_waiting > flood.max_waiting  # the queue waits in the yard instead
 
 
@@ -109,3 +109,88 @@ def test_perishable_threshold_counts_trucks_over_it():
     assert result.start == PEAK.start and result.sample_minutes == PEAK.sample_minutes
     assert len(result.queue_series) == PEAK.horizon_minutes // PEAK.sample_minutes
     assert timedelta(minutes=PEAK.horizon_minutes) == timedelta(days=PEAK.days + PEAK.drain_days)
+
+
+# ------------------------------------------------------------------ the node's call-forward, in the twin
+
+COL = {name: i for i, name in enumerate(TRUCK_COLUMNS)}
+
+
+def _rows(scenario, policy="fifo", seed=1):
+    return simulate_once(scenario, policy, seed=seed, keep_trucks=True)
+
+
+def test_bays_go_to_yellow_and_red_trucks_and_are_never_shared():
+    result = _rows(PEAK.only("KIMTHANH", "HUUNGHI").replace(days=2, drain_days=1))
+    rows = result.trucks
+    with_bay = [r for r in rows if r[COL["bay"]] != ""]
+    assert with_bay and {r[COL["risk_lane"]] for r in with_bay} <= {"yellow", "red"}
+    assert any(r[COL["risk_lane"]] == "yellow" for r in with_bay)  # the node's rule, not red only
+    assert any(r[COL["risk_lane"]] == "yellow" and r[COL["bay"]] == "" for r in rows)  # none free: called anyway
+    bays = {f.gate.code: f.gate.inspection_bays for f in PEAK.flows}
+    held: dict[tuple[str, int], list[tuple[float, float]]] = {}
+    for r in with_bay:
+        assert 1 <= r[COL["bay"]] <= bays[r[COL["flow"]].split(">")[0]]
+        # held from the call until the truck leaves it for the border line
+        held.setdefault((r[COL["flow"]], r[COL["bay"]]), []).append((r[COL["called"]], r[COL["at_line"]]))
+    for intervals in held.values():
+        intervals.sort()
+        assert all(a[1] <= b[0] for a, b in zip(intervals, intervals[1:], strict=False))
+
+
+def test_the_twenty_minute_rule_puts_a_missed_call_back_in_line():
+    scenario = load_scenario("normal_day").only("KIMTHANH")
+    everyone_misses = scenario.replace(flows=tuple(dataclasses.replace(f, missed_call_share=1.0)
+                                                   for f in scenario.flows))
+    result = _rows(everyone_misses)
+    rows = result.trucks
+    timeout = everyone_misses.yard.call_timeout.total_seconds() / 60
+    assert result.metrics["unfinished"] == 0 and result.metrics["missed_calls"] == len(rows)
+    for r in rows:
+        assert r[COL["missed_calls"]] == 1  # missed the first call, came when called again
+        assert r[COL["called"]] >= r[COL["arrived"]] + timeout  # queued again only once the 20 minutes ran out
+
+
+def test_the_trusted_class_is_the_nodes_rule_over_the_record_the_twin_keeps():
+    day = load_scenario("normal_day").only("HUUNGHI", "YOUYIGUAN")
+    classes = {r[COL["priority"]] for r in _rows(day).trucks}
+    assert classes == {"perishable", "trusted", "ordinary"}
+    strict = dataclasses.replace(day.yard, trusted_after=10_000)
+    strict_day = day.replace(yard=strict, flows=tuple(dataclasses.replace(f, yard=strict) for f in day.flows))
+    spec = dataclasses.replace(day.policy("fifo"), rules=dataclasses.replace(strict, queue_policy="fifo"))
+    assert "trusted" not in {r[COL["priority"]] for r in simulate_once(strict_day, spec, keep_trucks=True).trucks}
+
+
+def test_each_step_calls_within_the_nodes_budget(monkeypatch):
+    """Trucks on their way (called, not yet at a lane) never exceed called_per_lane per lane, and the
+    model's count of them is what the node would count: its called trucks, by lane."""
+    from borderflow.sim import model as model_module
+    seen = {"steps": 0, "calls": 0}
+    original = model_module.FlowModel._step
+
+    def checked(self, event):
+        original(self, event)
+        called: dict[str, int] = dict.fromkeys(self.lane_codes, 0)
+        for truck in self.trucks:
+            if truck.state == "called":
+                called[truck.lane] += 1
+        assert called == self.in_flight
+        assert sum(called.values()) <= len(self.lane_codes) * self.rules.called_per_lane
+        h = int(self.env.now // 60)
+        if h < self.hours:
+            assert self.calls[h] <= self.places[h]
+        seen["steps"] += 1
+        seen["calls"] += sum(called.values())
+
+    monkeypatch.setattr(model_module.FlowModel, "_step", checked)
+    simulate_once(PEAK.only("KIMTHANH").replace(days=2, drain_days=1), "priority", seed=2)
+    assert seen["steps"] > 100 and seen["calls"] > 0
+
+
+def test_send_all_leaves_the_partner_out_of_the_calendar():
+    scenario = PEAK.only("HUUNGHI").replace(days=2, drain_days=1)
+    aware = simulate_once(scenario, "fifo").flows["HUUNGHI>YOUYIGUAN"]
+    flood = simulate_once(scenario, "send_all").flows["HUUNGHI>YOUYIGUAN"]
+    own = [min(o, p) for o, p in zip(aware.hourly_budget, aware.hourly_partner, strict=True)]
+    assert aware.hourly_budget == own  # the node: its own calendar capped by the partner's acceptance
+    assert any(b > p for b, p in zip(flood.hourly_budget, flood.hourly_partner, strict=True))

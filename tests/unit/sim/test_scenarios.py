@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from borderflow.domain.capacity import hourly_capacity
 from borderflow.domain.queueing import PriorityPattern
 from borderflow.sim.scenario import ScenarioError, load_scenario, parse_scenario, shipped_scenarios
 
@@ -40,10 +41,20 @@ def test_normal_day_carries_the_reference_volumes():
 
 
 def test_durian_peak_asks_more_than_the_partner_accepts():
+    """Each fruit gate sends 125 % of what its partner's calendar (lanes × the node's rate, reduced by the
+    supervisor's quarantine override) accepts in a day, and less than its own calendar allows."""
     scenario = load_scenario("durian_peak")
-    huunghi = next(f for f in scenario.flows if f.gate.code == "HUUNGHI")
-    partner_lanes = sum(1 for lane in huunghi.partner.lanes if lane.direction == "inbound")
-    assert huunghi.trucks_per_day > partner_lanes * huunghi.partner_per_lane_per_hour * 12
+    for code, acceptance in (("KIMTHANH", 288), ("HUUNGHI", 324), ("TANTHANH", 220)):
+        flow = next(f for f in scenario.flows if f.gate.code == code)
+        day = [scenario.start + timedelta(hours=h) for h in range(24)]
+        partner = sum(hourly_capacity(flow.partner, "inbound", at, per_lane_per_hour=flow.yard.per_lane_per_hour,
+                                      overrides=scenario.overrides_for(flow.partner.code, "inbound")) for at in day)
+        own = sum(hourly_capacity(flow.gate, "outbound", at, per_lane_per_hour=flow.yard.per_lane_per_hour,
+                                  overrides=scenario.overrides_for(flow.gate.code, "outbound")) for at in day)
+        assert partner == acceptance and flow.trucks_per_day == pytest.approx(1.25 * acceptance, rel=0.01)
+        assert own > flow.trucks_per_day
+        # The override is inbound only: the partner's own exports are not slowed.
+        assert scenario.overrides_for(flow.partner.code, "outbound") == ()
     policy = scenario.policy("priority").build()
     assert isinstance(policy, PriorityPattern) and policy.max_wait == timedelta(hours=72)
     assert scenario.policy("send_all").call_forward == "send_all"
@@ -91,10 +102,13 @@ def test_a_bad_value_names_the_key(change, key, words):
     ('[service]\ngreen = { kind = "gamma", mean = 3 }', "service.green.kind", "expected one of"),
     ('[service]\nyellow = { kind = "lognormal", mean = -1, sd = 1 }', "service.yellow.mean", "positive"),
     ('[service]\ninspection = { kind = "erlang", mean = 45 }', "service.inspection.k", "whole number"),
-    ('[policies.mine]\nqueue = "lifo"', "policies.mine.queue", "unknown queue policy"),
-    ('[policies.mine]\nqueue = "priority"\npattern = ["fruit"]', "policies.mine.pattern[0]", "perishable"),
-    ('[policies.mine]\nqueue = "fifo"\nmax_wait_hours = 5', "policies.mine", "unknown option"),
-    ('[policies.mine]\nqueue = "fifo"\ncall_forward = "maybe"', "policies.mine.call_forward", "send_all"),
+    ('[policies.mine]\nqueue_policy = "lifo"', "policies.mine.queue_policy", "'fifo', 'booked_first' or 'priority'"),
+    ('[policies.mine]\ncall_pattern = ["fruit"]', "policies.mine.call_pattern", "unknown priority class 'fruit'"),
+    ('[policies.mine]\nqueue_policy = "fifo"\nmax_wait_hours = 100', "policies.mine.max_wait_hours",
+     "less than or equal to 72"),
+    ('[policies.mine]\nqueue = "fifo"', "policies.mine.queue", "renamed queue_policy"),
+    ('[policies.mine]\nqueue_policy = "fifo"\ncall_forward = "maybe"', "policies.mine.call_forward", "send_all"),
+    ('[policies.mine]\nqueue_policy = "fifo"\ncolour = "red"', "policies.mine.colour", "unknown key"),
     ('[[outages]]\ngate = "HEKOU"\nstart = 2026-06-15T08:00:00+08:00\nhours = -2', "outages[0].hours", "number"),
     ('[[new_lanes]]\ngate = "KIMTHANH"\ncode = "OUT-1"\ndirection = "outbound"\nopens = 2026-06-16T07:00:00+07:00',
      "new_lanes[0].code", "already has a lane"),
