@@ -6,9 +6,10 @@ Call-forward per gate and direction, under the `call_state` row lock:
 2. booked trucks whose hour passed without them release their slot (no-shows);
 3. the call budget (domain/yard_rules): places left this hour — own lanes and hours,
    overrides, the partner's announced acceptance — and room on the lanes;
-4. the queue policy (the same objects the simulator uses) picks that many trucks; those
-   whose lane needs an inspection bay get one from the gate's bay pool, under the pool's
-   own lock (both directions draw on it); each driver is told.
+4. `domain/call_forward.decide_calls`, the decision the simulator makes too, has the queue
+   policy pick that many trucks, sends each to a lane and gives those whose risk lane needs
+   an inspection bay one from the gate's bay pool, read under the pool's own lock (both
+   directions draw on it); each driver is told.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy import func, insert, select, update
 from borderflow.domain import capacity as cap
 from borderflow.domain import lifecycle
 from borderflow.domain.barrier import HOLD, OPEN, Decision, YardStanding
+from borderflow.domain.call_forward import decide_calls
 from borderflow.domain.directions import lane_direction_for
 from borderflow.domain.errors import Conflict, Forbidden, NotFound
 from borderflow.domain.gates import Gate
@@ -172,10 +174,14 @@ def _free_bay(uow: UnitOfWork, crossing_id: str, now: datetime) -> None:
                      .values(released_at=now))
 
 
-def _assign_bay(uow: UnitOfWork, gate: Gate, crossing_id: str, now: datetime) -> int | None:
+def _free_bays(uow: UnitOfWork, gate: Gate) -> list[int]:
     b = t.bay_assignments.c
     busy = set(uow.conn.execute(select(b.bay).where(b.gate == gate.code, b.released_at.is_(None))).scalars())
-    free = next((n for n in range(1, gate.inspection_bays + 1) if n not in busy), None)
+    return [n for n in range(1, gate.inspection_bays + 1) if n not in busy]
+
+
+def _assign_bay(uow: UnitOfWork, gate: Gate, crossing_id: str, now: datetime) -> int | None:
+    free = next(iter(_free_bays(uow, gate)), None)
     if free is not None:
         uow.conn.execute(insert(t.bay_assignments).values(gate=gate.code, bay=free, crossing_id=crossing_id,
                                                           assigned_at=now))
@@ -210,7 +216,10 @@ def _call(ctx: NodeContext, uow: UnitOfWork, gate: Gate, direction: str, crossin
 
 
 def call_forward(ctx: NodeContext, uow: UnitOfWork, gate_code: str, direction: str) -> list[dict]:
-    """One call-forward step for one gate and direction; returns who was called."""
+    """One call-forward step for one gate and direction; returns who was called.
+
+    Who, to which lane and with which bay is `domain/call_forward.decide_calls`, the decision
+    the simulator makes too; this step gathers what it needs and carries it out."""
     gate, now, r = ctx.node.gate(gate_code), ctx.clock.now(), ctx.yard
     state = _lock(uow, gate.code, direction)
     _requeue_missed(ctx, uow, gate.code, direction, now)
@@ -219,27 +228,31 @@ def call_forward(ctx: NodeContext, uow: UnitOfWork, gate_code: str, direction: s
     already = called_this_hour(uow, gate.code, direction, now)
     lanes = _goods_lanes(gate, direction)
     in_flight = _in_flight(uow, gate.code, direction)
-    n = r.call_budget(places_left=places - already, lanes=len(lanes), in_flight=sum(in_flight.values()))
     uow.conn.execute(update(t.call_state).where(t.call_state.c.gate == gate.code,
                                                 t.call_state.c.direction == direction).values(last_run_at=now))
-    if n <= 0:
+    budget = r.call_budget(places_left=places - already, lanes=len(lanes), in_flight=sum(in_flight.values()))
+    if budget <= 0:
         return []
-    picked, state = r.policy().pick(_waiting(uow, gate.code, direction), now, n, state)
-    lanes_of = dict(uow.conn.execute(select(t.crossings.c.id, t.crossings.c.risk_lane).where(
-        t.crossings.c.id.in_([w.crossing_id for w in picked]))).all()) if picked else {}
-    if any(needs_bay(lanes_of.get(w.crossing_id, "")) for w in picked):
+    waiting = _waiting(uow, gate.code, direction)
+    risk_lanes = dict(uow.conn.execute(select(t.crossings.c.id, t.crossings.c.risk_lane).where(
+        t.crossings.c.id.in_([w.crossing_id for w in waiting]))).all()) if waiting else {}
+    free: list[int] = []
+    if gate.inspection_bays and any(needs_bay(lane) for lane in risk_lanes.values()):
         _lock_bays(uow, gate.code)
+        free = _free_bays(uow, gate)
+    decision = decide_calls(r, waiting, now, state, places_left=places - already, lanes=lanes, in_flight=in_flight,
+                            risk_lanes=risk_lanes, free_bays=free)
     called = []
-    for truck in picked:
-        lane = min(lanes, key=lambda code: (in_flight.get(code, 0), code))
-        in_flight[lane] = in_flight.get(lane, 0) + 1
-        bay = _assign_bay(uow, gate, truck.crossing_id, now) if needs_bay(lanes_of.get(truck.crossing_id, "")) else None
-        _call(ctx, uow, gate, direction, truck.crossing_id, lane, bay, now)
-        called.append({"crossing_id": truck.crossing_id, "priority": truck.priority, "lane": lane, "bay": bay,
-                       "waited_min": round((now - truck.checked_in_at).total_seconds() / 60, 1)})
+    for call in decision.calls:
+        if call.bay is not None:
+            uow.conn.execute(insert(t.bay_assignments).values(gate=gate.code, bay=call.bay,
+                                                              crossing_id=call.crossing_id, assigned_at=now))
+        _call(ctx, uow, gate, direction, call.crossing_id, call.lane, call.bay, now)
+        called.append({"crossing_id": call.crossing_id, "priority": call.truck.priority, "lane": call.lane,
+                       "bay": call.bay, "waited_min": round((now - call.truck.checked_in_at).total_seconds() / 60, 1)})
     uow.conn.execute(update(t.call_state).where(t.call_state.c.gate == gate.code,
                                                 t.call_state.c.direction == direction)
-                     .values(position=state.position))
+                     .values(position=decision.state.position))
     if called:
         uow.log_action(at=now, actor="yard", action="yard.call_forward", subject=f"{gate.code}/{direction}",
                        data={"called": [c["crossing_id"] for c in called], "places": places,
