@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import time
 import uuid
 from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
@@ -13,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from borderflow.exchange import keys as keyfiles
 from borderflow.exchange.envelope import SigningKey
-from tests.e2e.test_exchange import DECLARANT, eventually, through_the_gate
+from tests.e2e.test_exchange import DECLARANT, eventually, import_crossing, through_the_gate
 from tests.support.databases import fresh_pg_database
 from tests.support.declarations import green_cargo
 from tests.support.faulty_proxy import FaultyProxy
@@ -196,3 +197,23 @@ def test_a_replay_sends_everything_again_and_the_partner_drops_what_it_has(runni
     assert "CN-BORDER" in status.stdout
     bad = cli(vn.env, "exchange", "replay", "--since", "yesterday", check=False)
     assert bad.returncode == 2 and "not an ISO 8601 time" in bad.stderr
+
+
+def test_a_node_restarted_after_kill_9_takes_its_lease_back_at_once(tmp_path):
+    """The dead process's lease would block the exchange until it ran out (15 s); the restarted
+    node sees that its holder was a process of this machine that no longer runs."""
+    vn, cn = prepare(tmp_path)
+    vn.start(), cn.start()
+    try:
+        with vn.client("declarant", DECLARANT) as client:
+            client.post("/api/v1/crossings", json=green_cargo(gate="HUUNGHI")).raise_for_status()
+        eventually(lambda: drained(vn), what="the first delivery (VN holds the lease)")
+        vn.process.kill()
+        vn.start()
+        restarted = time.monotonic()
+        with vn.client("declarant", DECLARANT) as client:
+            after = client.post("/api/v1/crossings", json=green_cargo(gate="HUUNGHI")).json()
+        eventually(lambda: import_crossing(cn, after["id"]), timeout=30, what="delivery after the restart")
+        assert time.monotonic() - restarted < 6, "the restarted node waited for its dead predecessor's lease"
+    finally:
+        vn.stop(), cn.stop()

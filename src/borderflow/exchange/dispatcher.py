@@ -20,14 +20,16 @@ always longer than one send's HTTP timeout), written and judged in node time lik
 from __future__ import annotations
 
 import logging
+import os
 import random
+import socket
 import threading
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy import and_, bindparam, false, insert, or_, select, update
 
 from borderflow.domain.clock import real_seconds, speed_of
 from borderflow.exchange import envelope as env
@@ -51,7 +53,7 @@ class Dispatcher(threading.Thread):
     def __init__(self, ctx: NodeContext, partner: Partner, *, client: httpx.Client | None = None):
         super().__init__(name=f"exchange-{partner.id}", daemon=True)
         self.ctx, self.partner = ctx, partner
-        self.owner = uuid.uuid4().hex[:16]
+        self.owner = lease_owner()
         self.client = client or httpx.Client(timeout=ctx.exchange.timeout)
         self.wake = threading.Event()
         self.stopping = threading.Event()
@@ -200,9 +202,12 @@ class Dispatcher(threading.Thread):
             return True
         p = t.partner_links.c
         with self.ctx.uow() as uow:
+            holder = uow.conn.execute(select(p.lease_owner).where(p.partner == self.partner.id)).scalar()
+            dead = holder is not None and holder != self.owner and died_here(holder)
             taken = uow.conn.execute(update(t.partner_links).where(
                 p.partner == self.partner.id,
                 or_(p.lease_owner.is_(None), p.lease_owner == self.owner,
+                    (p.lease_owner == holder) if dead else false(),
                     and_(p.lease_until.is_not(None), p.lease_until < now)))
                 .values(lease_owner=self.owner, lease_until=now + self.lease)).rowcount
             if not taken and uow.conn.execute(select(p.partner).where(p.partner == self.partner.id)).first() is None:
@@ -246,3 +251,24 @@ class Exchange:
         for dispatcher in self.dispatchers:
             dispatcher.stop()
         self.ctx.outbox_listener = None
+
+
+def lease_owner() -> str:
+    """Who holds a lease: this machine and process, so that a node restarted after a crash can
+    tell its dead predecessor's lease from a live worker's and take it back at once."""
+    return f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def died_here(owner: str) -> bool:
+    """Whether `owner` was a process on this machine that no longer runs."""
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname()[:32] or not pid.isdigit():
+        return False  # another machine's worker, or an older owner format: wait for its lease to run out
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, someone else's
+    return False
