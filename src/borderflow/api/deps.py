@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
@@ -10,11 +9,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from borderflow.domain.errors import Forbidden
 from borderflow.domain.roles import Principal
-from borderflow.services import apikeys
 from borderflow.services.context import NodeContext
 
 bearer = HTTPBearer(auto_error=False, description="API key from `borderflow apikey create`")
-CACHE_SECONDS = 30.0  # a revoked key stops working within this time
 
 
 class NotAuthenticated(Exception):
@@ -28,22 +25,6 @@ def get_context(request: Request) -> NodeContext:
 
 
 ContextDep = Annotated[NodeContext, Depends(get_context)]
-
-
-class KeyCache:
-    def __init__(self) -> None:
-        self._entries: dict[str, tuple[float, Principal | None]] = {}
-
-    def principal(self, ctx: NodeContext, key: str) -> Principal | None:
-        now = time.monotonic()
-        hit = self._entries.get(key)
-        if hit is not None and hit[0] > now:
-            return hit[1]
-        principal = apikeys.lookup(ctx.engine, key)
-        if len(self._entries) > 10_000:
-            self._entries.clear()
-        self._entries[key] = (now + CACHE_SECONDS, principal)
-        return principal
 
 
 def current_principal(request: Request, ctx: ContextDep,

@@ -5,8 +5,7 @@ database how many keys were ever revoked (`apikeys.revocations`, an index-only c
 that number changed since this worker last looked, everything cached is dropped. A key's
 expiry is checked against the clock on every use. So `borderflow apikey revoke` takes
 effect on the very next request, in every worker, and an expired key stops at its time.
-Same interface as `api.deps.KeyCache` (`principal(ctx, key)`), which it replaces on
-`app.state.keys`.
+The app keeps one on `app.state.keys`; `api.deps.current_principal` asks it.
 """
 
 from __future__ import annotations

@@ -14,16 +14,7 @@ from borderflow.reference.region import load_node
 from borderflow.settings import load_settings
 from borderflow.sim.node_config import node_rules, yard_keys
 from borderflow.sim.scenario import RETIRED, ScenarioError, load_scenario, parse_scenario
-
-MINIMAL = """
-name = "tiny"
-start = 2026-06-15T00:00:00+07:00
-days = 1
-[[flows]]
-from = "KIMTHANH"
-trucks_per_day = 10
-mix = { durian = 1.0 }
-"""
+from tests.unit.sim.test_scenarios import MINIMAL
 
 
 @pytest.fixture
