@@ -95,7 +95,9 @@ def test_red_lane_holds_until_physical_inspection_passes(declarant, device, cust
 
 
 def test_failed_inspection_holds_and_an_officer_refuses(declarant, device, customs):
-    created = declarant.post("/api/v1/crossings", json=green_cargo(vehicle__plate="24C-666.67")).json()
+    # A watchlisted Son La plate (test rules): once refused, the read must not fuzzy-match one
+    # of the many 24C trucks on this shared node and open for it.
+    created = declarant.post("/api/v1/crossings", json=green_cargo(vehicle__plate="26C-666.67")).json()
     read(device, created["plate"])
     failed = customs.post(f"/api/v1/crossings/{created['id']}/inspections",
                           json={"kind": "physical", "result": "failed", "notes": "seal broken"})
