@@ -1,7 +1,7 @@
 """trade statistics
 
 Revision ID: 0006
-Revises:  exchange rates, partner statistics reports:0005
+Revises: 0005
 Create Date: 2026-12-02 00:40:00
 """
 from alembic import op
@@ -11,7 +11,7 @@ from borderflow.store.tables import UtcDateTime
 
 
 revision = '0006'
-down_revision = ' exchange rates, partner statistics reports:0005'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """devices at the gate
 
 Revision ID: 0007
-Revises:  cameras, barriers, evidence images, heartbeats:0006
+Revises: 0006
 Create Date: 2026-12-02 00:40:00
 """
 from alembic import op
@@ -11,7 +11,7 @@ from borderflow.store.tables import UtcDateTime
 
 
 revision = '0007'
-down_revision = ' cameras, barriers, evidence images, heartbeats:0006'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

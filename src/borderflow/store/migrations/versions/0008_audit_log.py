@@ -1,7 +1,7 @@
 """audit log
 
 Revision ID: 0008
-Revises:  unsequenced entries, Merkle checkpoints, partner witnesses:0007
+Revises: 0007
 Create Date: 2026-12-02 00:40:00
 """
 from alembic import op
@@ -11,7 +11,7 @@ from borderflow.store.tables import UtcDateTime
 
 
 revision = '0008'
-down_revision = ' unsequenced entries, Merkle checkpoints, partner witnesses:0007'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

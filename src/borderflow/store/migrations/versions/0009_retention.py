@@ -1,7 +1,7 @@
 """retention
 
 Revision ID: 0009
-Revises:  pruning marks and archive bookkeeping:0008
+Revises: 0008
 Create Date: 2026-12-02 00:40:00
 """
 from alembic import op
@@ -11,7 +11,7 @@ from borderflow.store.tables import UtcDateTime
 
 
 revision = '0009'
-down_revision = ' pruning marks and archive bookkeeping:0008'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
