@@ -30,8 +30,8 @@ def cli(env: dict, *args: str, check: bool = True) -> subprocess.CompletedProces
 
 
 class NodeProcess:
-    def __init__(self, env: dict, node: str = "vn", port: int | None = None):
-        self.env, self.node = env, node
+    def __init__(self, env: dict, node: str = "vn", port: int | None = None, args: tuple[str, ...] = ()):
+        self.env, self.node, self.args = env, node, args
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
@@ -39,7 +39,8 @@ class NodeProcess:
     def start(self, timeout: float = 30) -> NodeProcess:
         self.log = Path(self.env["BORDERFLOW_DATA_DIR"]) / f"node-{self.port}.log"
         with self.log.open("ab") as log:
-            self.proc = subprocess.Popen([*BORDERFLOW, "serve", "--node", self.node, "--port", str(self.port)],
+            self.proc = subprocess.Popen([*BORDERFLOW, "serve", "--node", self.node, "--port", str(self.port),
+                                          *self.args],
                                          env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -65,3 +66,25 @@ class NodeProcess:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+class WorkerProcess:
+    """`borderflow worker`: the node's background work in a process of its own."""
+
+    def __init__(self, env: dict, node: str = "vn"):
+        self.env, self.node = env, node
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> WorkerProcess:
+        self.log = Path(self.env["BORDERFLOW_DATA_DIR"]) / f"worker-{time.monotonic_ns()}.log"
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen([*BORDERFLOW, "worker", "--node", self.node], env=self.env,
+                                         stdout=log, stderr=subprocess.STDOUT)
+        return self
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    kill = NodeProcess.kill
+    stop = NodeProcess.stop

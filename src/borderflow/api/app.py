@@ -19,30 +19,30 @@ from borderflow.services.context import NodeContext
 
 
 def create_app(ctx: NodeContext, *, max_body_bytes: int = 262_144, run_exchange: bool = True,
-               run_background: bool | None = None) -> FastAPI:
+               run_background: bool | None = None, worker_elsewhere: bool = False) -> FastAPI:
+    """`worker_elsewhere`: the background work runs in another process (`borderflow worker`),
+    whose heartbeat /readyz then checks."""
     run_background = run_exchange if run_background is None else run_background
     @asynccontextmanager
     async def lifespan(_: FastAPI):  # noqa: ANN202
-        """The dispatchers run exactly as long as the server does."""
-        from borderflow.exchange.dispatcher import Exchange
-        from borderflow.services.scheduler import CallForward
-        running = Exchange(ctx) if run_exchange and ctx.exchange and ctx.exchange.partners else None
-        caller = CallForward(ctx) if run_background else None
-        for worker in (running, caller):
-            if worker:
-                worker.start()
+        """The background work, where this process runs it, lasts exactly as long as the server."""
+        from borderflow.worker import Background
+        background = Background(ctx, exchange=run_exchange, clockwork=run_background) \
+            if run_exchange or run_background else None
+        if background:
+            background.start()
         try:
             yield
         finally:
-            for worker in (caller, running):
-                if worker:
-                    worker.stop()
+            if background:
+                background.stop()
 
     app = FastAPI(title=f"borderflow node {ctx.node.id}", version=__version__, lifespan=lifespan,
                   description="Smart border gate node: pre-arrival declarations, risk lanes, gate decisions, "
                               "and the signed exchange with the partner node.")
     app.state.context = ctx
     app.state.exchange_runs = bool(run_exchange)  # /readyz asks for a signing key only where it is used
+    app.state.worker_expected = bool(run_background or worker_elsewhere)  # /readyz: is a worker alive?
     app.state.keys = RevocationAwareKeyCache()  # revocation and expiry effective at once, in every worker
     app.state.throttle = Throttle()  # failed authentications, API and sign-in alike
     app.state.metrics = metrics.NodeMetrics(ctx)

@@ -4,16 +4,25 @@ it is due (services/announce), then a call-forward step for every gate and direc
 The cadence (BORDERFLOW_CALL_FORWARD_SECONDS) is node time: on an accelerated clock the
 loop waits that long divided by the clock's speed in real time (15 s at 60× = 0.25 s), so
 the yard calls as often per node hour whatever the speed.
+
+However many processes run the loop (`borderflow worker`, or `serve` in-process), one at a
+time does the work: each round starts by holding the `clockwork` lease (store/leases.py);
+a process that cannot stands by and looks again a third of a lease later.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from datetime import timedelta
 
-from borderflow.domain.clock import real_seconds
+from borderflow.domain.clock import real_seconds, speed_of
 from borderflow.services import announce, yard
 from borderflow.services.context import NodeContext
+from borderflow.store import leases
+
+LEASE = "clockwork"
+LEASE_PERIOD = timedelta(seconds=15)  # real time; see store/leases.py
 
 log = logging.getLogger("borderflow.yard")
 
@@ -25,6 +34,9 @@ class CallForward(threading.Thread):
         self.every = ctx.settings.call_forward_seconds if ctx.settings else 15.0  # node seconds
         self.wake = threading.Event()
         self.stopping = threading.Event()
+        self.owner = leases.owner_name()
+        self.lease = LEASE_PERIOD * speed_of(ctx.clock)  # in node time
+        self.held_until = None
 
     @property
     def real_wait(self) -> float:
@@ -33,6 +45,14 @@ class CallForward(threading.Thread):
 
     def run(self) -> None:
         while not self.stopping.is_set():
+            try:
+                holding = self._hold_lease()
+            except Exception:  # noqa: BLE001 - a database blip: stand by and look again
+                log.exception("cannot take the %s lease", LEASE)
+                holding = False
+            if not holding:
+                self.stopping.wait(real_seconds(self.ctx.clock, self.lease.total_seconds() / 3))
+                continue
             for step in (announce.announce_all, yard.call_forward_all):
                 try:
                     step(self.ctx)
@@ -41,7 +61,23 @@ class CallForward(threading.Thread):
             self.wake.wait(self.real_wait)
             self.wake.clear()
 
+    def _hold_lease(self) -> bool:
+        """Renewed once a third of it has run, not on every round."""
+        now = self.ctx.clock.now()
+        if self.held_until is not None and now < self.held_until - self.lease * 2 / 3:
+            return True
+        with self.ctx.engine.begin() as conn:
+            taken = leases.hold(conn, LEASE, self.owner, now=now, period=self.lease)
+        self.held_until = now + self.lease if taken else None
+        return taken
+
     def stop(self) -> None:
         self.stopping.set()
         self.wake.set()
         self.join(timeout=10)
+        if self.held_until is not None:
+            try:
+                with self.ctx.engine.begin() as conn:
+                    leases.release(conn, LEASE, self.owner)
+            except Exception:  # noqa: BLE001 - stopping anyway; the lease runs out by itself
+                log.warning("could not release the %s lease", LEASE)

@@ -275,6 +275,15 @@ partner_links = Table(
     Column("lease_until", UTC_TIME),
 )
 
+# Who runs a named piece of the node's background work (store/leases.py); the row is its heartbeat.
+worker_leases = Table(
+    "worker_leases", metadata,
+    Column("name", String(32), primary_key=True),
+    Column("owner", String(64)),
+    Column("until", UTC_TIME),
+    Column("renewed_at", UTC_TIME),
+)
+
 # The partner's latest acceptance capacity per gate it operates (newest notice wins).
 partner_capacity = Table(
     "partner_capacity", metadata,
