@@ -49,6 +49,14 @@ def _settings(**overrides):  # noqa: ANN003, ANN202
 
 def _context(node: str | None = None, *, upgrade: bool = True):  # noqa: ANN202
     from borderflow.bootstrap import build_context
+
+def _operations_commands() -> None:
+    from borderflow import cli_ops
+    cli_ops.register(app)  # backup, restore, prune, archive verify
+
+
+_operations_commands()
+
     from borderflow.reference.region import NodeFileError
     settings = _settings(node=node)
     try:
@@ -266,11 +274,20 @@ def demo(duration: Annotated[float | None, typer.Option(help="stop after this ma
     """Start the VN and CN nodes on an accelerated clock and play a scenario's trucks through both, over the
     real API: declarants, yard cameras, drivers, officers and supervisors are simulated, the nodes are not."""
     from borderflow.demo import run
+    previous = keys.current(settings.data_dir)
     from borderflow.sim import ScenarioError
 
     def say(text: str, live: bool = False) -> None:
         if not headless:
             err.print(text, end="\r" if live else "\n", markup=False, highlight=False, soft_wrap=True)
+    if previous is not None:
+        import logging
+
+        from borderflow.api import request_log
+        request_log.configure()
+        logging.getLogger("borderflow.ops").warning("key.rotated", extra={"fields": {
+            "event": "key.rotated", "side": "node", "node": node_id, "key_id": key.key_id,
+            "previous": previous.key_id}})
 
     try:
         lines = run(data_dir=data_dir, base_port=port, speed=speed, scale=scale, duration=duration,

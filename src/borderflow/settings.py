@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     partner_notice_max_age_minutes: float = Field(default=45, gt=0, le=24 * 60)
     partner_fallback_per_hour: int = Field(default=0, ge=0, le=10_000)  # where no current notice speaks
     announce_every_minutes: float = Field(default=15, gt=0, le=24 * 60)
+    # retention (`borderflow prune`, services/prune.py): days after which each kind of data goes
+    retain_personal_days: int = Field(default=180, ge=1, le=3650)  # driver data, after exit/cancel/refusal
+    retain_outbox_days: int = Field(default=30, ge=1, le=3650)  # delivered messages, then to the archive file
+    retain_idempotency_days: int = Field(default=7, ge=1, le=365)
+    retain_gate_events_days: int = Field(default=365, ge=1, le=3650)  # pending reviews are kept
+    retain_notifications_days: int = Field(default=90, ge=1, le=3650)
+    prune_batch_size: int = Field(default=500, ge=1, le=10_000)  # rows per transaction
     # node time: an accelerated clock for the demo and the twin's live runs (domain/clock.py)
     clock_start: datetime | None = None  # ISO 8601 with offset; default: the system clock's time
     clock_speed: float = Field(default=1, ge=1, le=100_000, allow_inf_nan=False)  # node seconds per real second

@@ -104,6 +104,20 @@ class _FromDatabase:
                 first = first.replace(tzinfo=UTC)
             oldest.add_metric([partner], max(0.0, (now - first).total_seconds()) if first else 0.0)
         yield from (yard, depth, oldest)
+        yield from _pool_gauges(self.ctx.engine.pool)
+
+
+def _pool_gauges(pool):  # noqa: ANN001, ANN202
+    """This process's connection pool (QueuePool): a pool always at its size with overflow in use
+    means requests wait for a connection; raise the pool or find the slow transaction."""
+    for name, help_, read in (
+            ("borderflow_db_pool_size", "Connections the pool keeps open", "size"),
+            ("borderflow_db_pool_checked_out", "Pool connections in use now", "checkedout"),
+            ("borderflow_db_pool_overflow", "Connections open beyond the pool's size (negative: not yet opened)",
+             "overflow")):
+        reader = getattr(pool, read, None)
+        if reader is not None:
+            yield GaugeMetricFamily(name, help_, value=reader())
 
 
 @router.get("/metrics", summary="Prometheus metrics (role metrics or supervisor)", response_class=Response,

@@ -15,6 +15,12 @@ and a retry's `next_attempt_at` mean the same in node time at any speed. The lea
 exception on purpose: it guards against a *process* that died or stalls mid-send, and
 processes live in real time, so it lasts LEASE of real time (LEASE × speed of node time,
 always longer than one send's HTTP timeout), written and judged in node time like the rest.
+
+What an operator greps for (logger `borderflow.exchange`, one JSON line each): `partner.down`
+at the first failure after a success (or after start), `partner.up` at the first success after
+a failure, `key.rotated` when this node starts signing with another key or the partner's
+receipts come signed with another key. Each settled row keeps the `sent_at` and `key_id` of the
+send its receipt answers, so the archive (services/archive.py) can rebuild the digest offline.
 """
 
 from __future__ import annotations
@@ -58,6 +64,10 @@ class Dispatcher(threading.Thread):
         self.wake = threading.Event()
         self.stopping = threading.Event()
         self.failures = 0
+        self.up: bool | None = None  # unknown until the first send
+        self.down_since: datetime | None = None
+        self.signing_key_id: str | None = None
+        self.partner_key_id: str | None = None
         self.held_until: datetime | None = None
         self.lease = LEASE * speed_of(ctx.clock)  # in node time
 
@@ -111,6 +121,8 @@ class Dispatcher(threading.Thread):
         except NoSigningKey as exc:
             self._record_error(str(exc), rows)
             return -1
+        self._note_key("node", self.signing_key_id, key.key_id)
+        self.signing_key_id = key.key_id
         sealed = [key.sign(self._envelope(row, now)) for row in rows]
         try:
             response = self.client.post(f"{self.partner.url}/api/v1/exchange/messages", json={"messages": sealed},
@@ -126,8 +138,9 @@ class Dispatcher(threading.Thread):
         except ValueError as exc:
             self._record_error(f"bad receipts from {self.partner.id}: {exc}", rows)
             return -1
-        self._settle(rows, receipts)
+        self._settle(rows, receipts, sealed)
         self.failures = 0
+        self._reached()
         return len(rows)
 
     def _envelope(self, row: Any, now: datetime) -> dict[str, Any]:
@@ -152,16 +165,21 @@ class Dispatcher(threading.Thread):
             if digests.get(message_id) != receipt.get("digest") or receipt.get("receiver") != self.partner.id:
                 raise ValueError(f"receipt for {message_id} does not match what was sent")
             by_id[message_id] = receipt
+        if receipts:
+            key_id = receipts[-1].get("key_id")
+            self._note_key("partner", self.partner_key_id, key_id)
+            self.partner_key_id = key_id
         return by_id
 
-    def _settle(self, rows: list[Any], receipts: dict[str, dict]) -> None:
+    def _settle(self, rows: list[Any], receipts: dict[str, dict], sealed: list[dict]) -> None:
         now = self.ctx.clock.now()
         settled = []
-        for row in rows:
+        for row, envelope in zip(rows, sealed, strict=True):
             receipt = receipts[row.message_id]
             values = dict(row_id=row.id, attempts=row.attempts + 1, receipt=receipt, claimed_at=now,
                           state="pending", delivered_at=None, last_error=receipt.get("reason"),
-                          next_attempt_at=row.next_attempt_at)
+                          next_attempt_at=row.next_attempt_at, sent_at=envelope["sent_at"],
+                          sent_key_id=envelope["key_id"])
             if receipt["status"] in DELIVERED:
                 values.update(state="delivered", delivered_at=now, last_error=None)
             elif receipt.get("retry"):
@@ -182,6 +200,10 @@ class Dispatcher(threading.Thread):
     def _record_error(self, error: str, rows: list[Any] = ()) -> None:
         log.warning("exchange with %s: %s", self.partner.id, error)
         now = self.ctx.clock.now()
+        if self.up is not False:
+            self.up, self.down_since = False, now
+            _event(logging.ERROR, "partner.down", partner=self.partner.id, url=self.partner.url, error=error[:500],
+                   since=now.isoformat())
         with self.ctx.uow() as uow:
             if rows:
                 o = t.outbox.c
@@ -189,6 +211,18 @@ class Dispatcher(threading.Thread):
                                  .values(attempts=o.attempts + 1, last_error=error[:1000]))
             self._link(uow, last_error=error[:1000], last_error_at=now)
             uow.commit()
+
+    def _reached(self) -> None:
+        if self.up is False:
+            now = self.ctx.clock.now()
+            _event(logging.INFO, "partner.up", partner=self.partner.id, url=self.partner.url,
+                   down_seconds=round((now - self.down_since).total_seconds(), 3) if self.down_since else None)
+        self.up, self.down_since = True, None
+
+    def _note_key(self, side: str, before: str | None, now_: str | None) -> None:
+        if before is not None and now_ != before:
+            _event(logging.WARNING, "key.rotated", side=side, node=self.ctx.node.id, partner=self.partner.id,
+                   key_id=now_, previous=before)
 
     def _link(self, uow: Any, **values: Any) -> None:
         p = t.partner_links.c
@@ -228,7 +262,13 @@ class Dispatcher(threading.Thread):
 
 _SETTLE = update(t.outbox).where(t.outbox.c.id == bindparam("row_id")).values(
     {name: bindparam(name) for name in ("attempts", "receipt", "claimed_at", "state", "delivered_at", "last_error",
-                                        "next_attempt_at")})
+                                        "next_attempt_at", "sent_at", "sent_key_id")})
+
+
+def _event(level: int, event: str, **fields: Any) -> None:
+    """One operator event: a JSON line under request_log's formatter, readable text elsewhere."""
+    log.log(level, "%s %s", event, " ".join(f"{k}={v}" for k, v in fields.items()),
+            extra={"fields": {"event": event, **fields}})
 
 
 class Exchange:

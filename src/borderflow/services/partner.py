@@ -6,6 +6,11 @@ the import side's release or refusal also as a clearance_result. Each crossing
 is one stream, so the partner applies its messages in the order they were made.
 Delivery is the exchange's job; here we only decide what to say, and only when
 something happened (services/reactions decides from the recorded events).
+
+The partner gets the driver's personal data only where it needs it: the pre-arrival
+notice carries the driver's name, document and nationality for its border guard, never
+the phone (domain/personal_data.py says why, field by field); status and clearance
+messages carry none.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from borderflow.domain import personal_data
 from borderflow.domain.crossing import CrossingEvent
 from borderflow.services.context import NodeContext
 from borderflow.store import tables as t
@@ -40,14 +46,16 @@ def recipient_for(ctx: NodeContext, record: CrossingRecord) -> str | None:
 
 
 def pre_arrival(ctx: NodeContext, uow: UnitOfWork, record: CrossingRecord, reason: str) -> None:
-    """An export crossing of ours, declared or amended: the partner gets the whole declaration."""
+    """An export crossing of ours, declared or amended: the partner gets the declaration, less what
+    it does not need of the driver."""
     crossing, recipient = record.crossing, recipient_for(ctx, record)
     if recipient is None or crossing.direction != "export" or "origin_node" in record.partner:
         return
     send(ctx, uow, type_="pre_arrival_notice", recipient=recipient, stream=crossing.id, payload={
         "crossing_id": crossing.id, "reference": crossing.reference, "gate": crossing.gate,
         "risk_lane": crossing.risk_lane, "risk_reasons": list(crossing.risk_reasons),
-        "version": crossing.version, "reason": reason, "declaration": record.declaration})
+        "version": crossing.version, "reason": reason,
+        "declaration": personal_data.for_partner(record.declaration)})
 
 
 def status_news(ctx: NodeContext, uow: UnitOfWork, record: CrossingRecord, event: CrossingEvent) -> None:

@@ -73,10 +73,12 @@ crossings = Table(
     Column("partner_status", String(16)),
     Column("partner_status_at", UTC_TIME),
     Column("partner_outcome", JSON),
+    Column("anonymised_at", UTC_TIME),  # the driver's personal data removed (services/prune.py)
     Index("ix_crossings_gate_status", "gate", "status"),
     Index("ix_crossings_partner", "origin_node", "partner_crossing_id"),
     Index("ix_crossings_plate_key", "plate_key"),
     Index("ix_crossings_declarant", "declarant_tax_id", "created_at"),
+    Index("ix_crossings_retention", "status", "updated_at"),
 )
 
 declaration_versions = Table(
@@ -135,6 +137,7 @@ gate_events = Table(
     Column("resolved_by", String(160)),
     Index("ix_gate_events_review", "review", "id"),
     Index("ix_gate_events_crossing", "crossing_id", "kind", "id"),
+    Index("ix_gate_events_at", "at"),  # retention
 )
 
 inspections = Table(
@@ -183,6 +186,7 @@ idempotency_keys = Table(
     Column("status_code", Integer, nullable=False),
     Column("response", JSON, nullable=False),
     Column("created_at", UTC_TIME, nullable=False),
+    Index("ix_idempotency_keys_created_at", "created_at"),  # retention
 )
 
 audit_log = Table(
@@ -222,6 +226,9 @@ outbox = Table(
     Column("last_error", Text),
     Column("state", String(12), nullable=False, server_default="pending"),  # pending | delivered | rejected
     Column("receipt", JSON),  # the partner's signed receipt, kept as proof of delivery
+    # The envelope fields of the send the receipt answers, so its digest can be rebuilt offline.
+    Column("sent_at", String(40)),
+    Column("sent_key_id", String(80)),
     UniqueConstraint("recipient", "stream", "seq", name="uq_outbox_stream_seq"),
     Index("ix_outbox_pending", "delivered_at", "id"),
     Index("ix_outbox_recipient_state", "recipient", "state", "id"),
@@ -425,4 +432,5 @@ notifications = Table(
     Column("data", JSON, nullable=False),
     Column("at", UTC_TIME, nullable=False),
     Index("ix_notifications_crossing", "crossing_id", "id"),
+    Index("ix_notifications_at", "at"),  # retention
 )
