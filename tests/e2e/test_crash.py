@@ -7,6 +7,10 @@ import time
 
 import httpx
 import pytest
+from sqlalchemy import func, select
+
+from borderflow.store import tables as t
+from borderflow.store.db import make_engine
 
 from tests.support.databases import fresh_pg_database
 from tests.support.declarations import green_cargo
@@ -29,7 +33,8 @@ def load_until_killed(url: str, key: str, acknowledged: list, errors: list, stop
 
 
 def crash_and_recover(tmp_path, db_url: str | None) -> None:
-    env = node_env(tmp_path, db_url)
+    env = node_env(tmp_path, db_url, BORDERFLOW_CALL_FORWARD_SECONDS="1")  # the audit sequencer every second
+    cli(env, "keys", "generate")  # so that checkpoints are signed
     node = NodeProcess(env).start()
     key = cli(env, "apikey", "create", "--role", "declarant", "--declarant", "5300123456").stdout.strip()
     acknowledged: list[str] = []
@@ -56,8 +61,30 @@ def crash_and_recover(tmp_path, db_url: str | None) -> None:
             missing = [cid for cid in acknowledged if client.get(f"/api/v1/crossings/{cid}").status_code != 200]
             assert missing == []
             assert client.get("/api/v1/audit/verify").json()["ok"] is True
+        unsigned = wait_until_signed(db_url or f"sqlite:///{tmp_path / 'borderflow.sqlite'}", acknowledged)
+        assert unsigned == set()
     finally:
         restarted.stop()
+
+
+def wait_until_signed(db_url: str, crossing_ids: list[str], timeout: float = 60) -> set[str]:
+    """The acknowledged declarations whose audit entry no signed checkpoint covers yet, once the restarted
+    node's sequencer has had `timeout` seconds (empty as soon as all are covered)."""
+    engine = make_engine(db_url)
+    a, c = t.audit_log.c, t.audit_checkpoints.c
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            with engine.connect() as conn:
+                signed = conn.execute(select(func.max(c.tree_size))).scalar() or 0
+                covered = set(conn.execute(select(a.subject).where(
+                    a.action == "crossing.declare", a.seq.is_not(None), a.seq <= signed)).scalars())
+            missing = set(crossing_ids) - covered
+            if not missing or time.monotonic() > deadline:
+                return missing
+            time.sleep(0.5)
+    finally:
+        engine.dispose()
 
 
 def test_sqlite_keeps_every_acknowledged_crossing_through_kill_9(tmp_path):

@@ -1,4 +1,9 @@
-"""Request dependencies: the node context and the authenticated principal."""
+"""Request dependencies: the node context and the authenticated principal.
+
+The ones that only compute are `async def`: FastAPI runs a plain `def` dependency in the
+thread pool, and a hop there costs more than the work of these. Only the key lookup (which
+may ask the database) stays a thread-pool function.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ class NotAuthenticated(Exception):
         self.detail = detail
 
 
-def get_context(request: Request) -> NodeContext:
+async def get_context(request: Request) -> NodeContext:
     return request.app.state.context
 
 
@@ -45,7 +50,7 @@ IdempotencyHeader = Annotated[str | None, Header(
     description="Retry-safe writes: the same key (1 to 128 characters) returns the first answer")]
 
 
-def idempotency_key(key: IdempotencyHeader = None) -> str | None:
+async def idempotency_key(key: IdempotencyHeader = None) -> str | None:
     """An empty key is a malformed request (400), not a conflict with an earlier one."""
     if key is not None and not key.strip():
         raise HTTPException(400, "Idempotency-Key is empty; send 1 to 128 characters, or no header at all")
@@ -58,7 +63,7 @@ IdempotencyKey = Annotated[str | None, Depends(idempotency_key)]
 def allowed(permission: str):  # noqa: ANN201
     """A dependency that refuses a principal without `permission` before the body is even parsed,
     so a forbidden caller learns nothing about the schema."""
-    def check(principal: CurrentPrincipal) -> Principal:
+    async def check(principal: CurrentPrincipal) -> Principal:
         if not principal.may(permission):
             raise Forbidden(f"role {principal.role} may not {permission.replace('.', ' ').replace('_', ' ')}")
         return principal

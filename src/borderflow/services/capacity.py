@@ -1,12 +1,23 @@
 """How many trucks a gate takes per hour and direction: lanes and opening hours, a supervisor's
-overrides, and (outbound) the partner's latest announced acceptance."""
+overrides, and (outbound) the partner's latest announced acceptance.
+
+The calendar is asked for often (the public wait feed, each call-forward round, the
+console) and changes rarely: only when an override is added or withdrawn, a partner notice
+arrives, or the hour turns. So an answer is kept, keyed on what it was computed from: a
+cheap marker of the override and partner-notice tables read in the asking transaction
+(which sees its own uncommitted changes), the first hour, and whether the partner's notice
+is still fresh.
+"""
 
 from __future__ import annotations
 
+import threading
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from borderflow.domain import capacity as cap
 from borderflow.domain.errors import Forbidden, Problem, ValidationFailed
@@ -69,19 +80,70 @@ def partner_notice(uow: UnitOfWork, gate: str) -> PartnerNotice | None:
     return PartnerNotice(row.partner, row.issued_at, row.received_at, hours, closures)
 
 
+_O = t.capacity_overrides.c
+_P = t.partner_capacity.c
+_OVERRIDES_MARK = select(func.max(_O.id), func.count(_O.withdrawn_at))
+_NOTICES_MARK = select(_P.partner, _P.gate, _P.facing_gate, _P.issued_at, _P.received_at)
+_CACHES: dict[int, dict[tuple, list[dict]]] = {}  # per node context, dropped with it
+_CACHE_LOCK = threading.Lock()
+_CACHE_MAX = 2048
+
+
+def _cache_of(ctx: NodeContext) -> dict[tuple, list[dict]]:
+    cache = _CACHES.get(id(ctx))
+    if cache is None:
+        with _CACHE_LOCK:
+            cache = _CACHES.get(id(ctx))
+            if cache is None:
+                cache = _CACHES[id(ctx)] = {}
+                weakref.finalize(ctx, _CACHES.pop, id(ctx), None)
+    return cache
+
+
+def _marker(uow: UnitOfWork) -> tuple[Any, tuple]:
+    """What the calendar is computed from, in two small reads (kept for a read-only transaction)."""
+    if not uow.write and "calendar_marker" in uow.memo:
+        return uow.memo["calendar_marker"]
+    overrides = tuple(uow.conn.execute(_OVERRIDES_MARK).one())
+    notices = tuple(sorted(tuple(row) for row in uow.conn.execute(_NOTICES_MARK)))
+    marker = (overrides, notices)
+    if not uow.write:
+        uow.memo["calendar_marker"] = marker
+    return marker
+
+
 def hours(ctx: NodeContext, uow: UnitOfWork, gate: Gate, direction: str, start: datetime,
           count: int) -> list[dict]:
     """Capacity per hour from `start`, with why: own lanes and hours, overrides, the partner's cap.
 
     Outbound, every hour is capped by the partner's acceptance: its current notice where it
     speaks of that hour, otherwise the conservative fallback rate (never "unlimited").
+    Callers get their own list of their own dicts: they may change what they were given.
     """
     first = floor_hour(start)
     r, now = ctx.yard, ctx.clock.now()
-    overrides = _overrides(uow, gate.code, direction, first, first + count * HOUR)
     partner = ctx.partner_for(gate.code) if direction == "outbound" else None
+    marker = _marker(uow)
+    newest = max((row[3] for row in marker[1] if row[2] == gate.code), default=None) if partner else None
+    fresh = newest is not None and now - newest <= r.partner_notice_max_age
+    key = (gate.code, direction, first, count, marker, fresh)
+    cache = _cache_of(ctx)
+    known = cache.get(key)
+    if known is not None:
+        return [dict(h) for h in known]
+    answer = _compute(ctx, uow, gate, direction, first, count, partner, fresh)
+    with _CACHE_LOCK:
+        if len(cache) >= _CACHE_MAX:
+            cache.clear()
+        cache[key] = answer
+    return [dict(h) for h in answer]
+
+
+def _compute(ctx: NodeContext, uow: UnitOfWork, gate: Gate, direction: str, first: datetime, count: int,
+             partner: str | None, fresh: bool) -> list[dict]:
+    r = ctx.yard
+    overrides = _overrides(uow, gate.code, direction, first, first + count * HOUR)
     notice = partner_notice(uow, gate.code) if partner else None
-    fresh = notice is not None and now - notice.issued_at <= r.partner_notice_max_age
     answer = []
     for i in range(count):
         hour = first + i * HOUR

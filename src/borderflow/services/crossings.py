@@ -72,14 +72,15 @@ def create(ctx: NodeContext, uow: UnitOfWork, declaration: Declaration, document
                                 declarant_tax_id=declaration.declarant.tax_id, risk_lane=assessment.lane,
                                 risk_reasons=list(assessment.reasons), at=now, actor=actor, cause=cause,
                                 signoffs=_signoffs(ctx, declaration, assessment.lane))
-    uow.crossings.add(crossing, document, plate=declaration.vehicle.plate, plate_key=match_key(declaration.vehicle.plate),
-                      trailer_plate=declaration.vehicle.trailer_plate,
-                      expected_arrival=declaration.expected_arrival, at=now, actor=actor, **partner_fields)
+    record = uow.crossings.add(crossing, document, plate=declaration.vehicle.plate,
+                               plate_key=match_key(declaration.vehicle.plate),
+                               trailer_plate=declaration.vehicle.trailer_plate,
+                               expected_arrival=declaration.expected_arrival, at=now, actor=actor, **partner_fields)
     uow.crossings.count_history(declaration.declarant.tax_id, crossings=1,
                                 red_lanes=int(assessment.lane == "red"))
     uow.log_action(at=now, actor=actor, action="crossing.declare", subject=crossing_id,
                    data={"reference": crossing.reference, "risk_lane": assessment.lane, "rules": list(assessment.rules)})
-    return uow.crossings.get(crossing_id)
+    return record
 
 
 def amend(ctx: NodeContext, uow: UnitOfWork, principal: Principal, crossing_id: str, patch: Any) -> tuple[int, dict]:

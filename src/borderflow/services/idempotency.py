@@ -28,11 +28,12 @@ def run_once(ctx, principal: Principal, key: str | None, body: Any,  # noqa: ANN
              work: Callable[[UnitOfWork], tuple[int, dict]]) -> tuple[int, dict, bool]:
     """Run `work` in one transaction, or replay the stored answer for a repeated key.
 
-    Returns (status code, response, replayed).
+    Returns (status code, response, replayed). `body` may be a function giving it: without a
+    key nothing is compared, so nothing needs to be serialised.
     """
     if key is not None and not 0 < len(key) <= MAX_KEY_LENGTH:
         raise Conflict(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters")
-    digest = request_hash(body)
+    digest = request_hash(body() if callable(body) else body) if key is not None else ""
     for _ in range(2):
         with ctx.uow() as uow:
             if key is not None:

@@ -8,7 +8,6 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
-from borderflow.store import audit
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -25,7 +24,6 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, revision)
-        audit.ensure_head(conn)
 
 
 def revision(engine: Engine, message: str) -> None:

@@ -1,4 +1,11 @@
-"""Load and save aggregates; the only place that knows the crossing tables' columns."""
+"""Load and save aggregates; the only place that knows the crossing tables' columns.
+
+The statements of the write path are built once, at import, and executed with parameters:
+building a statement (`insert(...).values(...)`, `select(...).where(...)`) and its cache key
+cost more CPU than SQLite takes to run it. A record this unit of work wrote is known in
+memory (`known`), so what follows in the same transaction (the response, the reactions)
+does not read it back.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -28,32 +35,80 @@ class CrossingRecord:
     partner: dict[str, Any] = field(default_factory=dict)  # see PARTNER_COLUMNS
 
 
+_C = t.crossings.c
+INSERT_CROSSING = insert(t.crossings)
+INSERT_VERSION = insert(t.declaration_versions)
+INSERT_EVENTS = insert(t.crossing_events)
+UPDATE_CROSSING = update(t.crossings).where(_C.id == bindparam("b_id"))
+BY_ID = select(t.crossings).where(_C.id == bindparam("id"))
+BY_ID_FOR_UPDATE = BY_ID.with_for_update()
+EVENTS_OF = select(t.crossing_events).where(t.crossing_events.c.crossing_id == bindparam("id")) \
+    .order_by(t.crossing_events.c.id)
+_EXPECTED = select(_C.id, _C.plate, _C.plate_key).where(_C.gate == bindparam("gate"),
+                                                       _C.status.in_(lifecycle.EXPECTED_AT_GATE))
+EXPECTED_WITH_KEY = _EXPECTED.where(_C.plate_key == bindparam("key"))
+HISTORY_OF = select(t.declarant_stats).where(t.declarant_stats.c.tax_id == bindparam("tax_id"))
+# The same query for the driver itself: the statuses are the code's own constants, the gate a parameter.
+_EXPECTED_SQL = ("SELECT id, plate, plate_key FROM crossings WHERE gate = {} AND status IN ("
+                 + ", ".join(f"'{status}'" for status in sorted(lifecycle.EXPECTED_AT_GATE)) + ")")
+_PARAM = {"qmark": "?", "format": "%s", "pyformat": "%s", "numeric": ":1"}
+_COUNTERS: dict[tuple[str, tuple[str, ...]], Any] = {}  # (dialect, counters) -> upsert statement
+NO_HISTORY = {"crossings": 0, "refused": 0, "inspections_failed": 0, "red_lanes": 0}
+
+
+def _counter_upsert(dialect: str, names: tuple[str, ...]) -> Any:
+    statement = _COUNTERS.get((dialect, names))
+    if statement is None:
+        s = t.declarant_stats
+        dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = dialect_insert(s).on_conflict_do_update(
+            index_elements=[s.c.tax_id],
+            set_={name: getattr(s.c, name) + bindparam(f"add_{name}", type_=s.c[name].type) for name in names})
+        _COUNTERS[dialect, names] = statement
+    return statement
+
+
 class CrossingRepository:
     def __init__(self, conn: Connection):
         self.conn = conn
         # (crossing id, event) for every event saved in this unit of work: what reactions follow
         self.recorded: list[tuple[str, CrossingEvent]] = []
+        # records this unit of work wrote, as written; and the whole history of those it created
+        self.known: dict[str, CrossingRecord] = {}
+        self._created_events: dict[str, list[dict]] = {}
 
     def add(self, crossing: Crossing, declaration: dict, *, plate: str, plate_key: str,
             trailer_plate: str | None, expected_arrival: datetime, at: datetime, actor: str,
-            **partner: Any) -> None:
-        self.conn.execute(insert(t.crossings).values(**_partner_values(partner),
-            id=crossing.id, reference=crossing.reference, direction=crossing.direction, gate=crossing.gate,
-            status=crossing.status, risk_lane=crossing.risk_lane, risk_reasons=crossing.risk_reasons,
-            version=crossing.version, hold_reason=crossing.hold_reason, checks_passed=sorted(crossing.checks_passed),
-            signoffs=_signoffs_json(crossing),
-            declarant_tax_id=crossing.declarant_tax_id, plate=plate, plate_key=plate_key,
-            trailer_plate=trailer_plate, expected_arrival=expected_arrival,
-            customs_declaration_no=declaration.get("customs_declaration_no"), declaration=declaration,
-            created_at=at, updated_at=at))
+            **partner: Any) -> CrossingRecord:
+        partner_columns = _partner_values(partner)
+        self.conn.execute(INSERT_CROSSING, {**partner_columns,
+            "id": crossing.id, "reference": crossing.reference, "direction": crossing.direction,
+            "gate": crossing.gate, "status": crossing.status, "risk_lane": crossing.risk_lane,
+            "risk_reasons": crossing.risk_reasons, "version": crossing.version, "hold_reason": crossing.hold_reason,
+            "checks_passed": sorted(crossing.checks_passed), "signoffs": _signoffs_json(crossing),
+            "declarant_tax_id": crossing.declarant_tax_id, "plate": plate, "plate_key": plate_key,
+            "trailer_plate": trailer_plate, "expected_arrival": expected_arrival,
+            "customs_declaration_no": declaration.get("customs_declaration_no"), "declaration": declaration,
+            "created_at": at, "updated_at": at})
         self._add_version(crossing, declaration, actor, at)
+        self._created_events[crossing.id] = []
         self._flush_events(crossing)
+        record = CrossingRecord(crossing, declaration, plate, at, at,
+                                {name: partner[name] for name in PARTNER_COLUMNS if partner.get(name) is not None})
+        self.known[crossing.id] = record
+        return record
+
+    def forget(self) -> None:
+        """After a rollback to a savepoint: what was written since may be gone; read it again."""
+        self.known.clear()
+        self._created_events.clear()
 
     def get(self, crossing_id: str, *, for_update: bool = False) -> CrossingRecord | None:
-        query = select(t.crossings).where(t.crossings.c.id == crossing_id)
-        if for_update and self.conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        row = self.conn.execute(query).first()
+        """The crossing as this transaction sees it (rows it wrote itself are locked already)."""
+        if crossing_id in self.known:
+            return self.known[crossing_id]
+        query = BY_ID_FOR_UPDATE if for_update and self.conn.dialect.name == "postgresql" else BY_ID
+        row = self.conn.execute(query, {"id": crossing_id}).first()
         return _record(row) if row else None
 
     def by_partner(self, origin_node: str, partner_crossing_id: str, *, for_update: bool = False) -> CrossingRecord | None:
@@ -67,8 +122,8 @@ class CrossingRepository:
 
     def set_partner(self, own_id: str, /, **partner: Any) -> None:
         """Record what the partner side says about its counterpart crossing."""
-        self.conn.execute(update(t.crossings).where(t.crossings.c.id == own_id)
-                          .values(**_partner_values(partner)))
+        self.conn.execute(UPDATE_CROSSING, {"b_id": own_id, **_partner_values(partner)})
+        self.known.pop(own_id, None)
 
     def by_reference(self, reference: str) -> CrossingRecord | None:
         row = self.conn.execute(select(t.crossings).where(t.crossings.c.reference == reference)).first()
@@ -78,7 +133,7 @@ class CrossingRepository:
              plate: str | None = None, plate_key: str | None = None, trailer_plate: str | None = None,
              expected_arrival: datetime | None = None, actor: str = "system") -> None:
         c = record.crossing
-        values: dict[str, Any] = dict(status=c.status, risk_lane=c.risk_lane, risk_reasons=c.risk_reasons,
+        values: dict[str, Any] = dict(b_id=c.id, status=c.status, risk_lane=c.risk_lane, risk_reasons=c.risk_reasons,
                                       version=c.version, hold_reason=c.hold_reason,
                                       checks_passed=sorted(c.checks_passed), signoffs=_signoffs_json(c),
                                       updated_at=at)
@@ -88,12 +143,16 @@ class CrossingRepository:
                           customs_declaration_no=declaration.get("customs_declaration_no"))
             self._add_version(c, declaration, actor, at)
             record.declaration = declaration
-        self.conn.execute(update(t.crossings).where(t.crossings.c.id == c.id).values(**values))
+            record.plate = plate
+        self.conn.execute(UPDATE_CROSSING, values)
+        record.updated_at = at
+        self.known[c.id] = record
         self._flush_events(c)
 
     def events(self, crossing_id: str) -> list[dict]:
-        rows = self.conn.execute(select(t.crossing_events).where(t.crossing_events.c.crossing_id == crossing_id)
-                                 .order_by(t.crossing_events.c.id)).all()
+        if crossing_id in self._created_events:
+            return list(self._created_events[crossing_id])
+        rows = self.conn.execute(EVENTS_OF, {"id": crossing_id}).all()
         return [dict(action=r.action, from_status=r.from_status, to_status=r.to_status, at=r.at, actor=r.actor,
                      cause=r.cause, data=r.data) for r in rows]
 
@@ -114,43 +173,50 @@ class CrossingRepository:
                 query = query.where(column == value)
         return [_record(row) for row in self.conn.execute(query)]
 
-    def expected_at_gate(self, gate: str) -> list[tuple[str, str, str]]:
-        """(id, plate, plate_key) of every crossing a plate read at `gate` could belong to."""
-        c = t.crossings.c
-        rows = self.conn.execute(select(c.id, c.plate, c.plate_key).where(
-            c.gate == gate, c.status.in_(lifecycle.EXPECTED_AT_GATE)))
-        return [tuple(row) for row in rows]
+    def expected_at_gate(self, gate: str, *, plate_key: str | None = None) -> list[tuple[str, str, str]]:
+        """(id, plate, plate_key) of every crossing a plate read at `gate` could belong to; with
+        `plate_key`, only those whose plate folds to it (an index lookup, not the whole gate)."""
+        if plate_key is not None:
+            return [tuple(row) for row in self.conn.execute(EXPECTED_WITH_KEY, {"gate": gate, "key": plate_key})]
+        # Thousands of rows on a worse read: fetched by the driver in one call, without building a
+        # SQLAlchemy row for each.
+        cursor = self.conn.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute(_EXPECTED_SQL.format(_PARAM[self.conn.dialect.paramstyle]), (gate,))
+            return cursor.fetchall()
+        finally:
+            cursor.close()
 
     def history(self, tax_id: str) -> dict[str, int]:
-        row = self.conn.execute(select(t.declarant_stats).where(t.declarant_stats.c.tax_id == tax_id)).first()
+        row = self.conn.execute(HISTORY_OF, {"tax_id": tax_id}).first()
         if row is None:
-            return {"crossings": 0, "refused": 0, "inspections_failed": 0, "red_lanes": 0}
+            return dict(NO_HISTORY)
         return {"crossings": row.crossings, "refused": row.refused, "inspections_failed": row.inspections_failed,
                 "red_lanes": row.red_lanes}
 
     def count_history(self, tax_id: str, **increments: int) -> None:
         """Upsert: two first declarations of one declarant may commit at the same moment."""
-        s = t.declarant_stats
-        dialect_insert = pg_insert if self.conn.dialect.name == "postgresql" else sqlite_insert
-        base = {"crossings": 0, "refused": 0, "inspections_failed": 0, "red_lanes": 0}
-        statement = dialect_insert(s).values(tax_id=tax_id, **{**base, **increments})
-        self.conn.execute(statement.on_conflict_do_update(
-            index_elements=[s.c.tax_id],
-            set_={name: getattr(s.c, name) + n for name, n in increments.items()}))
+        names = tuple(sorted(increments))
+        self.conn.execute(_counter_upsert(self.conn.dialect.name, names),
+                          {"tax_id": tax_id, **NO_HISTORY, **increments,
+                           **{f"add_{name}": increments[name] for name in names}})
 
     def reference_exists(self, reference: str) -> bool:
         return self.conn.execute(select(func.count()).where(t.crossings.c.reference == reference)).scalar_one() > 0
 
     def _add_version(self, c: Crossing, declaration: dict, actor: str, at: datetime) -> None:
-        self.conn.execute(insert(t.declaration_versions).values(
-            crossing_id=c.id, version=c.version, declaration=declaration, risk_lane=c.risk_lane,
-            risk_reasons=c.risk_reasons, actor=actor, created_at=at))
+        self.conn.execute(INSERT_VERSION, {
+            "crossing_id": c.id, "version": c.version, "declaration": declaration, "risk_lane": c.risk_lane,
+            "risk_reasons": c.risk_reasons, "actor": actor, "created_at": at})
 
     def _flush_events(self, c: Crossing) -> None:
         if c.new_events:
-            self.conn.execute(insert(t.crossing_events), [
-                dict(crossing_id=c.id, action=e.action, from_status=e.from_status, to_status=e.to_status,
-                     at=e.at, actor=e.actor, cause=e.cause, data=e.data) for e in c.new_events])
+            rows = [dict(crossing_id=c.id, action=e.action, from_status=e.from_status, to_status=e.to_status,
+                         at=e.at, actor=e.actor, cause=e.cause, data=e.data) for e in c.new_events]
+            self.conn.execute(INSERT_EVENTS, rows)
+            if c.id in self._created_events:
+                self._created_events[c.id].extend({k: v for k, v in row.items() if k != "crossing_id"}
+                                                  for row in rows)
             self.recorded.extend((c.id, e) for e in c.new_events)
             c.new_events.clear()
 

@@ -189,24 +189,49 @@ idempotency_keys = Table(
     Index("ix_idempotency_keys_created_at", "created_at"),  # retention
 )
 
+# The audit log (store/audit.py): writers only insert rows without `seq`; the sequencer numbers
+# them, stores each leaf's hash, the complete subtrees proofs are built from, and signed checkpoints.
+UNSEQUENCED = text("seq IS NULL")
 audit_log = Table(
     "audit_log", metadata,
-    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("id", AUTO_ID, primary_key=True, autoincrement=True),
     Column("at", UTC_TIME, nullable=False),
     Column("actor", String(160), nullable=False),
     Column("action", String(48), nullable=False),
     Column("subject", String(64), nullable=False),
     Column("data", JSON, nullable=False),
-    Column("prev_hash", String(64), nullable=False),
+    Column("seq", BigInteger, unique=True),  # 1, 2, …: the entry's place in the Merkle tree (leaf seq - 1)
+    Column("leaf_hash", String(64)),  # hex SHA-256(0x00 || canonical entry), set with seq
+    Index("ix_audit_log_unsequenced", "id", sqlite_where=UNSEQUENCED, postgresql_where=UNSEQUENCED),
+)
+
+# Complete subtrees of 2**level leaves (level a multiple of audit.CACHED_EVERY), so a proof or a root
+# never reads more than a few rows per level.
+audit_nodes = Table(
+    "audit_nodes", metadata,
+    Column("level", Integer, primary_key=True, autoincrement=False),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
     Column("hash", String(64), nullable=False),
 )
 
-# One row: the chain's head. Updating it serialises audit appends across writers.
-audit_head = Table(
-    "audit_head", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("seq", BigInteger, nullable=False),
-    Column("hash", String(64), nullable=False),
+# Signed tree heads: (tree size, root hash, time) signed with the node's Ed25519 key.
+audit_checkpoints = Table(
+    "audit_checkpoints", metadata,
+    Column("tree_size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root_hash", String(64), nullable=False),
+    Column("issued_at", UTC_TIME, nullable=False),
+    Column("document", JSON, nullable=False),  # the checkpoint exactly as signed, with key_id and signature
+)
+
+# The partner's checkpoints as it sent them, each checked for consistency with the one before.
+audit_witnessed = Table(
+    "audit_witnessed", metadata,
+    Column("partner", String(64), primary_key=True),
+    Column("tree_size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root_hash", String(64), nullable=False),
+    Column("issued_at", UTC_TIME, nullable=False),
+    Column("document", JSON, nullable=False),
+    Column("received_at", UTC_TIME, nullable=False),
 )
 
 outbox = Table(

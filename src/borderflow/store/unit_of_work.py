@@ -1,35 +1,39 @@
 """One transaction per use case: repositories share its connection, audit entries are
-appended last (the audit head is the one hot row), and nothing is visible until commit.
+appended last (one insert, no shared row), and nothing is visible until commit.
+
+On SQLite a writer's unit of work is a savepoint in a transaction that writers queued behind
+each other share (store/group_commit.py): each is still all-or-nothing and answered only once
+durable, but a burst of requests pays for one COMMIT.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, text
+from sqlalchemy import Connection, Engine, bindparam, func, insert, literal, select, text
 
 from borderflow.store import audit
 from borderflow.store import tables as t
+from borderflow.store.group_commit import writers_of
 from borderflow.store.gate_events import GateEventRepository
 from borderflow.store.repositories import CrossingRepository
 
 
-_SQLITE_WRITERS: dict[int, threading.Lock] = {}
 # A transaction-scoped advisory lock per outbox stream (the first key keeps it apart from any other
 # advisory lock); a hash collision only makes two streams wait for each other, never share a number.
 OUTBOX_LOCK_SPACE = 0x0B0F
 _STREAM_LOCK = text(f"SELECT pg_advisory_xact_lock({OUTBOX_LOCK_SPACE}, hashtext(:stream))")
-
-
-def _writer_lock(engine: Engine) -> threading.Lock | None:
-    """SQLite has one writer at a time; queueing writers on a lock in the process is fair and
-    quick, where SQLite's own busy-wait makes unlucky requests sleep for whole seconds."""
-    if engine.dialect.name != "sqlite":
-        return None
-    return _SQLITE_WRITERS.setdefault(id(engine), threading.Lock())
+_O = t.outbox.c
+# One statement: the row takes the stream's next sequence number as it is inserted.
+_ENQUEUE = insert(t.outbox).from_select(
+    ["message_id", "type", "recipient", "stream", "seq", "payload", "created_at", "attempts", "next_attempt_at"],
+    select(bindparam("message_id", type_=_O.message_id.type), bindparam("type", type_=_O.type.type),
+           bindparam("recipient", type_=_O.recipient.type), bindparam("stream", type_=_O.stream.type),
+           func.coalesce(func.max(_O.seq), 0) + 1, bindparam("payload", type_=_O.payload.type),
+           bindparam("at", type_=_O.created_at.type), literal(0), bindparam("at_", type_=_O.next_attempt_at.type))
+    .where(_O.recipient == bindparam("recipient"), _O.stream == bindparam("stream")))
 
 
 class UnitOfWork:
@@ -41,38 +45,43 @@ class UnitOfWork:
         self.conn: Connection
         self._audit: list[dict[str, Any]] = []
         self._after_commit: list = []
-        self._lock = _writer_lock(engine) if write else None
-        self._held = False
+        self._writers = writers_of(engine) if write else None
+        self._group = None
+        self.memo: dict[str, Any] = {}  # what a read-only transaction may compute once (services/capacity)
 
     def __enter__(self) -> UnitOfWork:
-        if self._lock is not None:
-            self._lock.acquire()
-            self._held = True
-        try:
+        if self._writers is not None:
+            self.conn, self._group, self._tx = self._writers.enter()
+        else:
             self.conn = self.engine.connect().execution_options(write=self.write)
-        except BaseException:
-            self._release()
-            raise
-        self._tx = self.conn.begin()
+            self._tx = self.conn.begin()
         self.crossings = CrossingRepository(self.conn)
         self.gate_events = GateEventRepository(self.conn)
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:  # noqa: ANN001
+        if self._group is not None:
+            self._leave(committed=False)
+            return
         try:
             if self._tx.is_active:
                 self._tx.rollback()
         finally:
             self.conn.close()
-            self._release()
 
-    def _release(self) -> None:
-        if self._held:
-            self._held = False
-            self._lock.release()
+    def _leave(self, *, committed: bool) -> None:
+        """End this writer's turn in its group: its savepoint is released (committed) or rolled back."""
+        group, self._group = self._group, None
+        broken = None
+        if not committed and self._tx.is_active:
+            try:
+                self._tx.rollback()
+            except BaseException as exc:  # noqa: BLE001 - the shared transaction is unusable: end it
+                broken = exc
+        self._writers.leave(group, committed=committed, broken=broken)
 
     def log_action(self, *, at: datetime, actor: str, action: str, subject: str, data: dict | None = None) -> None:
-        """Every write says what it did here; the entries join the audit chain at commit."""
+        """Every write says what it did here; the entries join the audit log at commit."""
         self._audit.append(dict(at=at, actor=actor, action=action, subject=subject, data=data or {}))
 
     def after_commit(self, fn) -> None:  # noqa: ANN001
@@ -82,10 +91,11 @@ class UnitOfWork:
     def commit(self) -> None:
         if self._before_commit is not None:
             self._before_commit(self)  # the reactions to what the use case recorded, in this transaction
-        for entry in self._audit:
-            audit.append(self.conn, **entry)
+        audit.append_many(self.conn, self._audit)
         self._audit.clear()
         self._tx.commit()
+        if self._group is not None:
+            self._leave(committed=True)  # returns once the group's COMMIT made it durable
         callbacks, self._after_commit = self._after_commit, []
         for fn in callbacks:
             fn()
@@ -101,18 +111,14 @@ class UnitOfWork:
                 at: datetime) -> None:
         """Outbox row in the same transaction as the change that caused it.
 
-        The stream's next sequence number is read under a lock on the stream, held until commit:
-        parallel writers to one stream (incident reports, hazard alerts, capacity notices) queue
+        The stream's next sequence number is taken in the insert itself, under a lock on the stream
+        held until commit: parallel writers to one stream (incident reports, hazard alerts, capacity notices) queue
         behind each other instead of taking the same number. SQLite has one writer at a time already.
         """
-        o = t.outbox.c
         if self.conn.dialect.name == "postgresql":
             self.conn.execute(_STREAM_LOCK, {"stream": f"{recipient}\x1f{stream}"})
-        last = self.conn.execute(select(o.seq).where(o.recipient == recipient, o.stream == stream)
-                                 .order_by(o.seq.desc()).limit(1)).scalar()
-        self.conn.execute(insert(t.outbox).values(
-            message_id=message_id, type=type, recipient=recipient, stream=stream, seq=(last or 0) + 1,
-            payload=payload, created_at=at, attempts=0, next_attempt_at=at))
+        self.conn.execute(_ENQUEUE, {"message_id": message_id, "type": type, "recipient": recipient,
+                                     "stream": stream, "payload": payload, "at": at, "at_": at})
 
     def record_inspection(self, **values: Any) -> None:
         self.conn.execute(insert(t.inspections).values(**values))

@@ -7,6 +7,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from borderflow.domain.errors import IdentifierError
+from borderflow.domain.identifiers import plates
 from borderflow.domain.identifiers.plate_regions import CN_BORDER_CITIES, CN_PROVINCES, VN_PROVINCES
 from borderflow.domain.identifiers.plates import (
     CONFUSABLE,
@@ -451,3 +452,28 @@ def test_declared_plate_is_found_from_a_one_confusion_misread(declared_parts, ot
     result = match_plate(misread, [*others, declared])
     assert declared in result.matches and result.distance == 0.25
     assert result.status == ("fuzzy" if len(result.matches) == 1 else "ambiguous")
+
+
+# The prefilter over many candidates (rapidfuzz on folded keys) never changes the answer ------
+
+PLATE_CHARS = "0123456789ABCDEFGHKLMNPSTUVXYZIOQ"
+plate_text = st.text(alphabet=PLATE_CHARS, min_size=6, max_size=9)
+
+
+@settings(max_examples=200, deadline=None)
+@given(read=plate_text, declared=st.lists(plate_text, min_size=40, max_size=120),
+       near=st.lists(st.tuples(st.integers(0, 8), st.sampled_from(PLATE_CHARS)), max_size=3))
+def test_the_prefilter_finds_what_a_full_scan_finds(read, declared, near):
+    misread = list(declared[0])
+    for position, char in near:  # a few substitutions away from a declared plate
+        misread[position % len(misread)] = char
+    candidates = [*declared, "".join(misread), read if len(declared) % 2 else declared[-1]]
+    filtered = plates.match_plate(read, candidates)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(plates, "PREFILTER_FROM", 10**9)
+        full = plates.match_plate(read, candidates)
+    assert (filtered.status, sorted(filtered.matches)) == (full.status, sorted(full.matches))
+    if full.status == "none":  # how far the nearest is, is only known to be beyond the limit
+        assert filtered.distance > 1.0 and full.distance > 1.0
+    else:
+        assert filtered.distance == full.distance

@@ -22,7 +22,7 @@ CrossingId = Annotated[str, Path(min_length=1, max_length=64), NoNul]
 def declare(ctx: ContextDep, principal: May("crossing.declare"), body: DeclarationIn,
             idempotency_key: IdempotencyKey = None):
     """Declare a crossing once: validated, assessed (risk lane with reasons) and announced to the partner."""
-    status, view, replayed = run_once(ctx, principal, idempotency_key, body.model_dump(mode="json"),
+    status, view, replayed = run_once(ctx, principal, idempotency_key, lambda: body.model_dump(mode="json"),
                                       lambda uow: crossings.declare(ctx, uow, principal, body))
     return answer(status, view, replayed)
 
