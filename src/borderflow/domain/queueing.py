@@ -191,15 +191,18 @@ class PriorityPattern(_CallSequence):
                state: CallUpState) -> Iterator[tuple[Waiting, CallUpState]]:
         _aware(now, "now")
         trucks = sorted(waiting, key=_fifo_key)
-        aged = [t for t in trucks if now - t.checked_in_at >= self.max_wait]
+        aged = [t for t in trucks if t.checked_in_at <= now - self.max_wait]
         for truck in aged:
             yield truck, state
         by_class: dict[str, deque[Waiting]] = {c: deque() for c in PRIORITIES}
         # Within a class, a truck on time for its booking goes before the unbooked (GoSwift):
         # booking is worth doing, and a booking far outside its window is worth nothing.
-        window = BookedFirst(self.early, self.late)
-        for truck in sorted(trucks, key=lambda t: not window.in_window(t, now)):  # stable: FIFO within each part
-            if now - truck.checked_in_at < self.max_wait:
+        if any(t.booked_from is not None for t in trucks):
+            window = BookedFirst(self.early, self.late)
+            trucks = sorted(trucks, key=lambda t: not window.in_window(t, now))  # stable: FIFO within each part
+        young = now - self.max_wait  # checked in after this: not aged
+        for truck in trucks:
+            if truck.checked_in_at > young:
                 by_class[truck.priority].append(truck)
         size = len(self.pattern)
         position = state.position % size
@@ -217,7 +220,7 @@ class PriorityPattern(_CallSequence):
                 truck = min((q[0] for q in by_class.values() if q), key=_fifo_key)
                 by_class[truck.priority].popleft()
             left -= 1
-            yield truck, dataclasses.replace(state, position=position)
+            yield truck, CallUpState(position)
 
 
 POLICIES: Final[dict[str, type[Fifo] | type[BookedFirst] | type[PriorityPattern]]] = {

@@ -41,7 +41,7 @@ class FlowResult:
     counters: dict[str, int]  # what the engine holds at the end, by stage
     hourly_accepted: list[int] = field(default_factory=list)
     hourly_partner: list[int] = field(default_factory=list)  # the partner's acceptance capacity
-    hourly_calls: list[int] = field(default_factory=list)  # trucks the yard called forward
+    hourly_calls: list[int] = field(default_factory=list)  # calls that kept their place (none that ran out)
     hourly_budget: list[int] = field(default_factory=list)  # the places the calendar gave the yard that hour
     refused: int = 0
     missed_calls: int = 0  # calls that ran out (the 20-minute rule put the truck back in line)

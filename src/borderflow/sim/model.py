@@ -55,6 +55,7 @@ from borderflow.sim.lanes import RiskLanes
 from borderflow.sim.metrics import (CLASSES, STAGES, TRUCK_COLUMNS, FlowResult, ReplicationResult, capacity_bound,
                                      collect)
 from borderflow.sim.scenario import SEND_ALL, FlowSpec, PolicySpec, Scenario
+from borderflow.sim.trace import CallRecord, Trace
 from borderflow.sim.yard import YardQueue
 
 NAN = math.nan
@@ -139,8 +140,9 @@ class FlowModel:
     """One flow under one policy: the node's yard and call-forward, lanes, bays, border line, partner."""
 
     def __init__(self, env: simpy.Environment, scenario: Scenario, flow: FlowSpec, policy: PolicySpec, seed: int,
-                 replication: int) -> None:
+                 replication: int, trace: Trace | None = None) -> None:
         self.env, self.scenario, self.flow, self.spec = env, scenario, flow, policy
+        self.trace = trace  # an explicit arrival trace (sim/trace.py): its trucks, lanes and drivers; calls logged
         self.rules = rules = policy.rules
         self.policy = rules.policy()  # the node's policy object, built once
         self.reads_partner = policy.call_forward != SEND_ALL
@@ -194,7 +196,7 @@ class FlowModel:
             if opening.lane.direction == "outbound" and opening.opens > scenario.start:
                 at = (opening.opens - scenario.start).total_seconds() / 60
                 env.timeout(at).callbacks.append(lambda _e, code=opening.lane.code: self._open_lane(code))
-        self._source = flow_arrivals(scenario, flow, seed, replication)
+        self._source = trace.arrivals(scenario, flow) if trace else flow_arrivals(scenario, flow, seed, replication)
         self._next: SimTruck | None = None
         self._schedule_arrival()
 
@@ -268,7 +270,8 @@ class FlowModel:
         if record is None:
             record = self.history[declarant.tax_id] = [declarant.prior_crossings, declarant.prior_refused,
                                                        declarant.prior_inspections_failed, 0]
-        colour = self.lanes_rules.lane(sim, record[0], record[1], record[2], record[3])
+        fixed = self.trace.fixed(sim.id) if self.trace else None
+        colour = fixed.risk_lane if fixed else self.lanes_rules.lane(sim, record[0], record[1], record[2], record[3])
         record[0] += 1  # the declaration counts into the history, as the node counts it, before check-in
         if colour == "red":
             record[3] += 1
@@ -289,6 +292,8 @@ class FlowModel:
                 first = next(iter(required.values()))
                 fails, refuse, hold = 1, first.on_failure == "refuse", service["hold"](rng)
         misses = self.flow.missed_call_share > 0 and rng.random() < self.flow.missed_call_share
+        if fixed:
+            misses = fixed.misses_first_call
         truck = Truck(sim, priority, colour, lane_time, phys, sim.minute + docs if docs else 0.0, hold, fails,
                       refuse, misses)
         self.arrived += 1
@@ -394,6 +399,8 @@ class FlowModel:
         if truck.called_hour != hour:  # the node counts a truck called twice in one hour once
             truck.called_hour = hour
             self.calls[hour] += 1
+        if self.trace is not None:
+            self.trace.calls.append(CallRecord(now, self.flow.gate.code, truck.sim.id, lane, bay))
         if truck.misses:  # the driver does not come: the 20-minute rule will put it back in line
             truck.misses = False
             self._watch(truck)
@@ -453,6 +460,11 @@ class FlowModel:
             if truck.bay is not None:
                 bisect.insort(self.bays_free, truck.bay)
                 truck.bay = None
+            if truck.called_hour >= 0:  # the place it held in its hour is free again (the node's count)
+                self.calls[truck.called_hour] -= 1
+                truck.called_hour = -1
+            if self.trace is not None:
+                self.trace.requeued.append((now, self.flow.gate.code, truck.sim.id))
             truck.seq += 1
             truck.missed_calls += 1
             self.missed_calls += 1
@@ -629,12 +641,13 @@ class FlowModel:
 
 
 def simulate_once(scenario: Scenario, policy: str | PolicySpec, seed: int = 1, replication: int = 0, *,
-                  keep_trucks: bool = False) -> ReplicationResult:
-    """Run one replication of one policy over the whole scenario horizon; deterministic in (seed, replication)."""
+                  keep_trucks: bool = False, trace: Trace | None = None) -> ReplicationResult:
+    """Run one replication of one policy over the whole scenario horizon; deterministic in (seed, replication).
+    With a `trace` the trucks are the trace's (`sim/trace.simulate_trace`)."""
     began = wallclock.perf_counter()
     spec = scenario.policy(policy) if isinstance(policy, str) else policy
     env = simpy.Environment()
-    models = [FlowModel(env, scenario, flow, spec, seed, replication) for flow in scenario.flows]
+    models = [FlowModel(env, scenario, flow, spec, seed, replication, trace) for flow in scenario.flows]
     queue_series: list[int] = []
     line_series: list[int] = []
 
