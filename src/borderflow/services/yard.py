@@ -199,9 +199,12 @@ def _in_flight(uow: UnitOfWork, gate: str, direction: str) -> dict[str, int]:
 
 
 def called_this_hour(uow: UnitOfWork, gate: str, direction: str, now: datetime) -> int:
+    """The hour's places taken: trucks called in it that are on their way or went through. A call
+    that ran out (the 20-minute rule put the truck back in line) gives its place back."""
     y = t.yard.c
     return uow.conn.execute(select(func.count()).select_from(t.yard).where(
-        y.gate == gate, y.direction == direction, y.called_at >= capacity.floor_hour(now))).scalar_one()
+        y.gate == gate, y.direction == direction, y.state.in_(PASSED_THE_CALL),
+        y.called_at >= capacity.floor_hour(now))).scalar_one()
 
 
 def _call(ctx: NodeContext, uow: UnitOfWork, gate: Gate, direction: str, crossing_id: str, lane: str, bay: int | None,
