@@ -1,7 +1,9 @@
 """Every error leaves the node as application/problem+json (RFC 9457).
 
 Validation errors list every problem with its JSON path; nothing a client sends
-may turn into a 500. Every problem carries the request's id (`request_id`, also in the
+may turn into a 500. What the node says is rendered in the language of `Accept-Language`
+(vi, zh, en; default en) with its message beside it: a problem's `code` and `params` for
+`detail`, and each error's `params` and `msg_code` (its `code` names the rule that failed). Every problem carries the request's id (`request_id`, also in the
 `X-Request-Id` header and the request's log line). A database that cannot be reached is
 a 503 with `Retry-After`: the pool reconnects by itself once it is back.
 """
@@ -18,9 +20,11 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from borderflow.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from borderflow.domain.errors import Conflict, Forbidden, NotFound, Problem, ValidationFailed
+from borderflow.domain.messages import Message, say, to_json
 from borderflow.exchange.config import NoSigningKey
-from borderflow.schemas import _dotted
+from borderflow.i18n import catalogue
+from borderflow.schemas import _dotted, pydantic_problem
 
 log = logging.getLogger("borderflow.api")
 TYPE_BASE = "https://borderflow.example/problems/"
@@ -34,9 +38,16 @@ DB_RETRY_AFTER_S = 5
 request_id: ContextVar[str | None] = ContextVar("borderflow_request_id", default=None)
 
 
-def _body(status: int, detail: str, type_: str | None, extra: dict) -> dict:
+def _body(status: int, detail: str, type_: str | None, extra: dict, lang: str = catalogue.DEFAULT) -> dict:
+    title = TITLES.get(status, "Error")
+    if catalogue.messages.known(f"title.{status}"):
+        title = catalogue.render_code(f"title.{status}", {}, lang)
+    said = catalogue.message_of(detail)
+    if said is not None:
+        extra = {"code": said.code, "params": to_json(said.params), **extra}
+        detail = catalogue.render(said, lang)
     body = {"type": TYPE_BASE + (type_ or TITLES.get(status, "error").lower().replace(" ", "-")),
-            "title": TITLES.get(status, "Error"), "status": status, "detail": detail, **extra}
+            "title": title, "status": status, "detail": detail, **extra}
     rid = request_id.get()
     if rid is not None:
         body["request_id"] = rid
@@ -44,11 +55,34 @@ def _body(status: int, detail: str, type_: str | None, extra: dict) -> dict:
 
 
 def problem(status: int, detail: str, *, type_: str | None = None, headers: dict | None = None,
-            **extra: object) -> JSONResponse:
+            lang: str | None = None, **extra: object) -> JSONResponse:
+    """`detail` may be a message: rendered in `lang` (the request's language), its code beside it."""
     rid = request_id.get()
-    headers = {**(headers or {}), **({"X-Request-Id": rid} if rid else {})}
-    return JSONResponse(_body(status, detail, type_, extra), status_code=status,
+    lang = lang or language.get()
+    headers = {**(headers or {}), **({"X-Request-Id": rid} if rid else {}), "Content-Language": lang}
+    return JSONResponse(_body(status, detail, type_, extra, lang), status_code=status,
                         media_type="application/problem+json", headers=headers)
+
+
+language: ContextVar[str] = ContextVar("borderflow_language", default=catalogue.DEFAULT)
+"""The language of the request being answered (set by the handlers below from Accept-Language)."""
+
+
+def _lang(request: Request | None) -> str:
+    lang = catalogue.from_header(request.headers.get("accept-language") if request is not None else None)
+    language.set(lang)
+    return lang
+
+
+def error_entry(p: Problem, lang: str) -> dict:
+    """One problem of a 422: `msg` in `lang`, and the message it says (`msg_code`, `params`)."""
+    message = p.message
+    msg = catalogue.render_code(message.code, message.params, lang) if message is not None and lang != "en" \
+        else p.msg
+    entry = {"loc": p.loc, "msg": str(msg), "code": p.code, "params": to_json(p.params)}
+    if message is not None:
+        entry["msg_code"] = message.code
+    return entry
 
 
 def problem_bytes(status: int, detail: str, *, type_: str | None = None, close: bool = False,
@@ -66,7 +100,7 @@ def database_unreachable(exc: BaseException) -> bool:
     return isinstance(exc, sa_exc.DBAPIError) and bool(exc.connection_invalidated)
 
 
-def _request_errors(exc: RequestValidationError) -> tuple[int, list[dict]]:
+def _request_errors(exc: RequestValidationError, lang: str = catalogue.DEFAULT) -> tuple[int, list[dict]]:
     errors, malformed = [], False
     for err in exc.errors():
         loc = tuple(err.get("loc", ()))
@@ -75,37 +109,40 @@ def _request_errors(exc: RequestValidationError) -> tuple[int, list[dict]]:
         if err.get("type") == "json_invalid":
             malformed = True
             ctx = err.get("ctx", {})
-            errors.append({"loc": "body", "msg": f"invalid JSON: {ctx.get('error', err['msg'])}", "code": "json_invalid"})
+            detail = str(ctx.get("error", err["msg"]))
+            errors.append(error_entry(Problem("body", f"invalid JSON: {detail}", "json_invalid", {"detail": detail},
+                                              "input.json_invalid"), lang))
             continue
-        msg = err["msg"]
-        if err["type"] not in ("missing", "extra_forbidden") and not isinstance(err.get("input"), (dict, list)):
-            msg += f" (got {err.get('input')!r})"
-        errors.append({"loc": path or source, "msg": msg, "code": err["type"]})
+        errors.append(error_entry(pydantic_problem(err, path or source), lang))
     return (400 if malformed else 422), errors
 
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(ValidationFailed)
-    async def _validation(_: Request, exc: ValidationFailed) -> JSONResponse:
-        errors = [{"loc": p.loc, "msg": p.msg, "code": p.code} for p in exc.problems]
-        return problem(422, f"{len(errors)} problem(s) in the request; each is listed in errors", errors=errors)
+    async def _validation(request: Request, exc: ValidationFailed) -> JSONResponse:
+        lang = _lang(request)
+        errors = [error_entry(p, lang) for p in exc.problems]
+        return problem(422, say("problem.validation", count=len(errors)), errors=errors, lang=lang)
 
     @app.exception_handler(RequestValidationError)
-    async def _request_validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        status, errors = _request_errors(exc)
-        detail = "the body is not valid JSON" if status == 400 else f"{len(errors)} problem(s) in the request"
-        return problem(status, detail, errors=errors)
+    async def _request_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        lang = _lang(request)
+        status, errors = _request_errors(exc, lang)
+        detail = say("problem.not_json") if status == 400 else say("problem.request", count=len(errors))
+        return problem(status, detail, errors=errors, lang=lang)
 
     @app.exception_handler(NotFound)
-    async def _not_found(_: Request, exc: NotFound) -> JSONResponse:
-        return problem(404, f"{exc.what} does not exist (or is not visible to you)")
+    async def _not_found(request: Request, exc: NotFound) -> JSONResponse:
+        what = exc.what if isinstance(exc.what, Message) else catalogue.message_of(exc.what) or exc.what
+        return problem(404, say("problem.not_found", what=what), lang=_lang(request))
 
     @app.exception_handler(Forbidden)
-    async def _forbidden(_: Request, exc: Forbidden) -> JSONResponse:
-        return problem(403, exc.detail)
+    async def _forbidden(request: Request, exc: Forbidden) -> JSONResponse:
+        return problem(403, exc.detail, lang=_lang(request))
 
     @app.exception_handler(Conflict)
-    async def _conflict(_: Request, exc: Conflict) -> JSONResponse:
+    async def _conflict(request: Request, exc: Conflict) -> JSONResponse:
+        _lang(request)
         extra: dict[str, object] = {"current_status": exc.current_status} if exc.current_status else {}
         if exc.rule is not None:  # a rule's refusal always says when it ends; null: not by waiting
             extra["rule"] = exc.rule
@@ -119,9 +156,9 @@ def install(app: FastAPI) -> None:
         return problem(503, str(exc), type_="no-signing-key")
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "error")
-        return problem(exc.status_code, detail, headers=getattr(exc, "headers", None))
+        return problem(exc.status_code, detail, headers=getattr(exc, "headers", None), lang=_lang(request))
 
     @app.exception_handler(sa_exc.SQLAlchemyError)
     async def _database(request: Request, exc: sa_exc.SQLAlchemyError) -> JSONResponse:
@@ -129,10 +166,10 @@ def install(app: FastAPI) -> None:
             return await _unexpected(request, exc)
         log.error("database unreachable on %s %s: %s", request.method, request.url.path,
                   str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
-        return problem(503, "the node cannot reach its database just now; try again shortly",
-                       type_="database-unavailable", headers={"Retry-After": str(DB_RETRY_AFTER_S)})
+        return problem(503, say("problem.database"), type_="database-unavailable",
+                       headers={"Retry-After": str(DB_RETRY_AFTER_S)}, lang=_lang(request))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(500, "the node failed to handle this request; it has been logged")
+        return problem(500, say("problem.unexpected"), lang=_lang(request))

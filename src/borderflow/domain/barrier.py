@@ -3,7 +3,8 @@
 Pure: the service looks up the crossing, the latest weighing and where the truck
 stands in the yard; this decides, and the service applies the actions to the
 aggregate. Every decision carries a stable `code` (and its `params`) beside the
-English reason, so a device or a screen can act on it or say it in its own language.
+reason, a message (`domain/messages`) whose English text the API returns by default, so a
+device or a screen can act on it or say it in its own language.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from borderflow.domain import lifecycle
 from borderflow.domain.crossing import Crossing
 from borderflow.domain.directions import lane_direction_for
 from borderflow.domain.gates import Lane
-from borderflow.domain.weights import legal_limit_kg, tonnes
+from borderflow.domain.messages import say, when
+from borderflow.domain.weights import legal_limit_kg
 
 OPEN, HOLD = "open", "hold"
 AUTO_RELEASE_LANES = frozenset({"green", "blue"})
@@ -64,8 +66,8 @@ def overweight(vehicle: VehicleFacts, weighed_kg: float | None, node_country: st
                            fallback_country=node_country)
     if limit is None or weighed_kg <= limit:
         return None
-    return Decision(HOLD, f"weight {tonnes(weighed_kg)} exceeds {tonnes(limit)} for {vehicle.axles} axles",
-                    "overweight", {"weighed_kg": weighed_kg, "limit_kg": limit, "axles": vehicle.axles})
+    params = {"weighed_kg": weighed_kg, "limit_kg": limit, "axles": vehicle.axles}
+    return Decision(HOLD, say("barrier.overweight", **params), "overweight", params)
 
 
 def local_when(at: datetime, timezone: str, now: datetime | None) -> str:
@@ -79,15 +81,17 @@ def local_when(at: datetime, timezone: str, now: datetime | None) -> str:
 def _not_called(crossing: Crossing, standing: YardStanding) -> Decision:
     params: dict[str, Any] = {"reference": crossing.reference, "yard": standing.yard_name}
     if not standing.in_yard:
-        return Decision(HOLD, f"not called forward: check in at the {standing.yard_name} yard and wait to be called",
-                        "not_checked_in", params)
+        return Decision(HOLD, say("barrier.not_checked_in", yard=standing.yard_name), "not_checked_in", params)
     params.update(position=standing.position,
                   expected_call=standing.expected_call.isoformat() if standing.expected_call else None)
-    when = (f", expected call {local_when(standing.expected_call, standing.timezone, standing.now)}"
-            if standing.expected_call else "")
-    position = f", position {standing.position}" if standing.position else ""
-    return Decision(HOLD, f"not called forward yet: wait in the {standing.yard_name} yard{position}{when}",
-                    "not_called", params)
+    said: dict[str, Any] = {"yard": standing.yard_name}
+    code = "barrier.not_called"
+    if standing.position:
+        code, said["position"] = code + ".position", standing.position
+    if standing.expected_call:
+        code = code + "_call" if standing.position else code + ".call"
+        said["when"] = when(standing.expected_call, standing.timezone, standing.now)
+    return Decision(HOLD, say(code, **said), "not_called", params)
 
 
 def decide(crossing: Crossing, lane: Lane, vehicle: VehicleFacts, weighed_kg: float | None,
@@ -95,32 +99,32 @@ def decide(crossing: Crossing, lane: Lane, vehicle: VehicleFacts, weighed_kg: fl
     ref, status = crossing.reference, crossing.status
     expected = lane_direction_for(crossing.direction)
     if lane.direction != expected:
-        return Decision(HOLD, f"{crossing.direction} crossing {ref} at {lane.direction} lane {lane.code}: "
-                              f"use an {expected} lane", "wrong_lane",
-                        {"reference": ref, "lane": lane.code, "expected_direction": expected})
+        return Decision(HOLD, say("barrier.wrong_lane", direction=crossing.direction, reference=ref,
+                                  lane_direction=lane.direction, lane=lane.code, expected_direction=expected),
+                        "wrong_lane", {"reference": ref, "lane": lane.code, "expected_direction": expected})
     if status in lifecycle.TERMINAL:
-        return Decision(HOLD, f"crossing {ref} is already {status}", "crossing_closed",
+        return Decision(HOLD, say("barrier.crossing_closed", reference=ref, status=status), "crossing_closed",
                         {"reference": ref, "status": status})
     if standing is not None and standing.enforced and not standing.called:
         return _not_called(crossing, standing)
-    arrive = (("arrive", f"plate read at lane {lane.code}"),) if status in (lifecycle.DECLARED, lifecycle.IN_TRANSIT) else ()
+    arrive = (("arrive", say("history.plate_read", lane=lane.code)),) if status in (lifecycle.DECLARED, lifecycle.IN_TRANSIT) else ()
     heavy = overweight(vehicle, weighed_kg, node_country)
     if heavy:
         hold = () if status == lifecycle.HELD else (("hold", heavy.reason),)  # a held truck stays held as it is
         return Decision(HOLD, heavy.reason, heavy.code, heavy.params, arrive + hold)
     if status == lifecycle.HELD:
-        return Decision(HOLD, f"held: {crossing.hold_reason}", "held", {"hold_reason": crossing.hold_reason})
+        return Decision(HOLD, say("barrier.held", hold_reason=crossing.hold_reason), "held",
+                        {"hold_reason": crossing.hold_reason})
     if status == lifecycle.INSPECTING:
-        return Decision(HOLD, "inspection under way", "inspecting", {})
+        return Decision(HOLD, say("barrier.inspecting"), "inspecting", {})
+    opened = say("history.barrier_opened", lane=lane.code)
     if status == lifecycle.RELEASED:
-        return Decision(OPEN, f"released; {ref} may pass", "released", {"reference": ref},
-                        (("exit", f"barrier opened at lane {lane.code}"),))
+        return Decision(OPEN, say("barrier.released", reference=ref), "released", {"reference": ref},
+                        (("exit", opened),))
     pending = crossing.pending_signoffs()
     if pending:
-        names = ", ".join(a.replace("_", " ") for a in pending)
-        return Decision(HOLD, f"waiting for the sign-off of {names}", "signoff_pending",
+        return Decision(HOLD, say("barrier.signoff_pending", agencies=pending), "signoff_pending",
                         {"agencies": pending}, arrive)
-    cause = (f"{crossing.risk_lane} lane: released at the gate" if not crossing.signoffs
-             else f"{crossing.risk_lane} lane: every sign-off passed; released at the gate")
+    cause = say("barrier.cleared_signed" if crossing.signoffs else "barrier.cleared", risk_lane=crossing.risk_lane)
     return Decision(OPEN, cause, "cleared", {"risk_lane": crossing.risk_lane},
-                    arrive + (("release", cause), ("exit", f"barrier opened at lane {lane.code}")))
+                    arrive + (("release", cause), ("exit", opened)))

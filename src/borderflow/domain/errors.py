@@ -2,17 +2,41 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
+
+from borderflow.domain.messages import Message, known
 
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One thing wrong with an input: where (JSON path), what, and a stable code."""
+    """One thing wrong with an input: where (JSON path), what, and a stable code.
+
+    `code` names the rule that failed; the sentence is the message `message_code` with
+    `params` (`msg` is its English rendering). Built from a `Message`, both come from it.
+    """
 
     loc: str
     msg: str
     code: str
+    params: dict[str, Any] = field(default_factory=dict)
+    message_code: str | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.msg, Message):
+            if not self.params:
+                object.__setattr__(self, "params", self.msg.params)
+            if self.message_code is None:
+                object.__setattr__(self, "message_code", self.msg.code)
+
+    @property
+    def message(self) -> Message | None:
+        """The sentence as a message, when it came from the catalogue."""
+        if isinstance(self.msg, Message):
+            return self.msg
+        code = self.message_code or self.code  # a rule whose code is also its sentence's
+        return Message(code, self.params) if known(code) else None
 
 
 class DomainError(Exception):
@@ -36,7 +60,7 @@ class IdentifierError(ValueError):
     def __init__(self, code: str, msg: str):
         super().__init__(msg)
         self.code = code
-        self.msg = msg
+        self.msg = msg  # a Message when it came from the catalogue
 
 
 class NotFound(DomainError):

@@ -14,7 +14,9 @@ import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from borderflow.domain import messages
 from borderflow.domain.declaration import Declaration, GoodsItem
+from borderflow.domain.messages import Message, say
 from borderflow.domain.selectivity_rules import LANES, Rule, RuleSet, RulesError, plate_key
 
 __all__ = ["LANES", "Assessment", "DeclarantHistory", "RuleSet", "RulesError", "assess", "audit_draw", "rederive"]
@@ -33,7 +35,7 @@ class DeclarantHistory:
 @dataclass(frozen=True, slots=True)
 class Assessment:
     lane: str
-    reasons: tuple[str, ...]
+    reasons: tuple[Message, ...]  # str: the English text, with the code and params it was said with
     rules: tuple[str, ...]
 
 
@@ -110,6 +112,15 @@ class _Blank(dict):
         return "{" + key + "}"
 
 
+def _reason(rule: Rule, facts: dict) -> Message:
+    """A shipped rule's reason is its own code (`risk.<rule id>`), so every catalogue says it; an
+    operator's own rule says its sentence as written (`risk.rule` with the text)."""
+    code = f"risk.{rule.id}"
+    if messages.known(code) and messages.template(code) == rule.reason:
+        return say(code, **{k: v for k, v in facts.items() if k in messages.fields(rule.reason)})
+    return say("risk.rule", text=rule.reason.format_map(_Blank(facts)), rule=rule.id)
+
+
 def assess(declaration: Declaration, history: DeclarantHistory, rules: RuleSet, draw: Draw) -> Assessment:
     lane, reasons, fired = rules.default_lane, [], []
     for rule in rules.rules:
@@ -117,7 +128,7 @@ def assess(declaration: Declaration, history: DeclarantHistory, rules: RuleSet, 
         if facts is None:
             continue
         fired.append(rule.id)
-        reasons.append(rule.reason.format_map(_Blank(facts)))
+        reasons.append(_reason(rule, facts))
         if _severity(rule.lane) > _severity(lane):
             lane = rule.lane
     for candidate in reversed(LANES):  # most severe first; random never lowers a lane
@@ -126,7 +137,7 @@ def assess(declaration: Declaration, history: DeclarantHistory, rules: RuleSet, 
             continue
         if draw(f"random:{candidate}") < rate:
             lane = candidate
-            reasons.append(f"random selection for {candidate} ({rate:.0%} minimum rate)")
+            reasons.append(say("risk.random", lane=candidate, rate=rate))
             fired.append(f"random:{candidate}")
             break
     return Assessment(lane, tuple(reasons), tuple(fired))

@@ -9,7 +9,8 @@ booking again does not start the count over), a limit on cancellations per decla
 per week, and a cooling-off ban for a vehicle after repeated no-shows. A booking
 belongs to its vehicle: an amendment that changes the plate releases it.
 
-Every refusal names its rule (`Conflict.rule`) and when it ends (`Conflict.until`).
+Every refusal names its rule (`Conflict.rule`) and when it ends (`Conflict.until`), and says
+why as a message (code and params, `domain/wording_gate.BOOKINGS`).
 A booking ends as used, no_show, cancelled (by the declarant or an officer, or with
 its crossing) or released (the crossing changed vehicle: not the declarant's
 cancellation, and not a move).
@@ -27,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from borderflow.domain import lifecycle
 from borderflow.domain.directions import lane_direction_for
 from borderflow.domain.errors import Conflict, Forbidden, NotFound, Problem, ValidationFailed
+from borderflow.domain.messages import Message, say
 from borderflow.domain.roles import Principal
 from borderflow.domain.yard_rules import CANCELLATION_WINDOW, CANCELLED, YardRules, moves_made
 from borderflow.services import capacity
@@ -56,7 +58,7 @@ def bookable(ctx: NodeContext, hour: dict) -> int:
 def slots(ctx: NodeContext, uow: UnitOfWork, principal: Principal, gate_code: str, direction: str,
           count: int) -> list[dict]:
     if not principal.may("slots.read"):
-        raise Forbidden(f"role {principal.role} may not read slots")
+        raise Forbidden(say("forbidden.role", role=principal.role, action="read_slots"))
     gate = capacity.gate_or_problem(ctx, gate_code)
     direction = capacity.direction_or_problem(direction)
     hours = capacity.hours(ctx, uow, gate, direction, ctx.clock.now() + capacity.HOUR, count)
@@ -84,15 +86,15 @@ def active(uow: UnitOfWork, crossing_id: str):  # noqa: ANN201
 
 def get(ctx: NodeContext, uow: UnitOfWork, principal: Principal, crossing_id: str) -> dict:
     if not principal.may("slots.read"):
-        raise Forbidden(f"role {principal.role} may not read bookings")
+        raise Forbidden(say("forbidden.role", role=principal.role, action="read_bookings"))
     load_visible(uow, principal, crossing_id)
     row = active(uow, crossing_id)
     if row is None:
-        raise NotFound(f"booking for crossing {crossing_id}")
+        raise NotFound(say("what.booking", id=crossing_id))
     return view(row)
 
 
-def _slot_problem(message: str, code: str) -> ValidationFailed:
+def _slot_problem(message: Message, code: str) -> ValidationFailed:
     return ValidationFailed([Problem("slot_start", message, code)])
 
 
@@ -100,20 +102,18 @@ def book(ctx: NodeContext, uow: UnitOfWork, principal: Principal, crossing_id: s
          slot_start: datetime) -> tuple[int, dict]:
     """Book, or move an existing booking (a reschedule) to another hour."""
     if not principal.may("booking.manage"):
-        raise Forbidden(f"role {principal.role} may not book slots")
+        raise Forbidden(say("forbidden.role", role=principal.role, action="book_slots"))
     record = load_visible(uow, principal, crossing_id, for_update=True)
     crossing, now, r = record.crossing, ctx.clock.now(), ctx.yard
     if crossing.status not in BOOKABLE_STATUSES:
-        raise Conflict(f"crossing {crossing.reference} is {crossing.status}; only a crossing that is declared or "
-                       "in transit (not yet at the gate, not ended) can book a slot", current_status=crossing.status,
-                       rule=NOT_BOOKABLE_STATUS)
+        raise Conflict(say("booking.not_bookable_status", reference=crossing.reference, status=crossing.status),
+                       current_status=crossing.status, rule=NOT_BOOKABLE_STATUS)
     if slot_start != capacity.floor_hour(slot_start):
-        raise _slot_problem(f"{iso(slot_start)} is not the start of an hour; slots run from hh:00 to hh:00",
-                            "slot.not_hour")
+        raise _slot_problem(say("slot.not_hour", slot=iso(slot_start)), "slot.not_hour")
     if slot_start < capacity.floor_hour(now) + capacity.HOUR:
-        raise _slot_problem(f"{iso(slot_start)} has started or passed; book from the next hour on", "slot.past")
+        raise _slot_problem(say("slot.past", slot=iso(slot_start)), "slot.past")
     if slot_start > now + r.booking_horizon:
-        raise _slot_problem(f"{iso(slot_start)} is more than {r.booking_horizon.days} days ahead", "slot.too_far")
+        raise _slot_problem(say("slot.too_far", slot=iso(slot_start), days=r.booking_horizon.days), "slot.too_far")
     gate = ctx.node.gate(crossing.gate)
     direction = lane_direction_for(crossing.direction)
     plate_key = uow.conn.execute(select(t.crossings.c.plate_key).where(t.crossings.c.id == crossing_id)).scalar_one()
@@ -123,11 +123,8 @@ def book(ctx: NodeContext, uow: UnitOfWork, principal: Principal, crossing_id: s
         if current.slot_start == slot_start:
             return 200, view(current)
         if current.reschedules >= r.max_reschedules:
-            raise Conflict(f"the booking of crossing {crossing.reference} was already moved {current.reschedules} "
-                           f"times (the limit is {r.max_reschedules}); every reschedule and every cancellation of "
-                           "this crossing's bookings counts, so cancelling and booking again would not start over: "
-                           f"keep the {iso(current.slot_start)} slot, or, only if the truck really cannot come then, "
-                           "cancel this crossing and declare again", current_status="active",
+            raise Conflict(say("booking.reschedule_limit", reference=crossing.reference, moves=current.reschedules,
+                               limit=r.max_reschedules, slot=iso(current.slot_start)), current_status="active",
                            rule=RESCHEDULE_LIMIT, until=None)
     else:
         moves = _check_moves(uow, crossing_id, crossing.reference, r)
@@ -135,14 +132,12 @@ def book(ctx: NodeContext, uow: UnitOfWork, principal: Principal, crossing_id: s
     hour = capacity.hours(ctx, uow, gate, direction, slot_start, 1)[0]
     places = bookable(ctx, hour)
     if places <= 0:
-        why = hour["override"] or ("the partner accepts no trucks then" if hour["partner_cap"] == 0
-                                   else "the gate is closed for goods then")
-        raise Conflict(f"no bookable places at {gate.name} {direction} {iso(slot_start)}: {why}; choose another "
-                       "hour (GET the gate's slots for the free places)", current_status="closed", rule=SLOT_CLOSED)
+        why = hour["override"] or say("booking.closed.partner" if hour["partner_cap"] == 0 else "booking.closed.gate")
+        raise Conflict(say("booking.slot_closed", gate=dict(gate.names), direction=direction, slot=iso(slot_start),
+                           why=why), current_status="closed", rule=SLOT_CLOSED)
     if not _take_place(uow, gate.code, direction, slot_start, places):
-        raise Conflict(f"the {iso(slot_start)} slot at {gate.name} ({direction}) is full: {places} of {places} "
-                       "places booked; choose another hour (GET the gate's slots for the free places)",
-                       current_status="full", rule=SLOT_FULL)
+        raise Conflict(say("booking.slot_full", slot=iso(slot_start), gate=dict(gate.names), direction=direction,
+                           places=places), current_status="full", rule=SLOT_FULL)
     if current is not None:
         _free_place(uow, current.gate, current.direction, current.slot_start)
         uow.conn.execute(update(t.bookings).where(t.bookings.c.id == current.id).values(
@@ -157,9 +152,8 @@ def book(ctx: NodeContext, uow: UnitOfWork, principal: Principal, crossing_id: s
                     slot_start=slot_start, plate_key=plate_key, declarant_tax_id=crossing.declarant_tax_id,
                     status="active", reschedules=moves, created_at=now, updated_at=now))
         except IntegrityError:
-            raise Conflict(f"vehicle {record.plate} already has an active booking; one "
-                           "booking per vehicle: cancel that booking first, or book this crossing once that one "
-                           "is used or cancelled", current_status="booked", rule=ONE_BOOKING_PER_VEHICLE) from None
+            raise Conflict(say("booking.one_per_vehicle", plate=record.plate), current_status="booked",
+                           rule=ONE_BOOKING_PER_VEHICLE) from None
         action, status_code = "booking.create", 201
     uow.log_action(at=now, actor=principal.actor, action=action, subject=crossing_id,
                    data={"slot_start": iso(slot_start), "gate": gate.code, "direction": direction})
@@ -168,11 +162,11 @@ def book(ctx: NodeContext, uow: UnitOfWork, principal: Principal, crossing_id: s
 
 def cancel(ctx: NodeContext, uow: UnitOfWork, principal: Principal, crossing_id: str) -> tuple[int, dict]:
     if not principal.may("booking.manage"):
-        raise Forbidden(f"role {principal.role} may not cancel bookings")
+        raise Forbidden(say("forbidden.role", role=principal.role, action="cancel_bookings"))
     load_visible(uow, principal, crossing_id, for_update=True)
     current = active(uow, crossing_id)
     if current is None:
-        raise NotFound(f"active booking for crossing {crossing_id}")
+        raise NotFound(say("what.active_booking", id=crossing_id))
     now = ctx.clock.now()
     release(uow, current, CANCELLED, now)
     uow.log_action(at=now, actor=principal.actor, action="booking.cancel", subject=crossing_id,
@@ -197,7 +191,7 @@ def release_for_new_vehicle(uow: UnitOfWork, crossing_id: str, now: datetime, *,
         return None
     release(uow, current, RELEASED, now)
     uow.log_action(at=now, actor=actor, action="booking.release", subject=crossing_id,
-                   data={"slot_start": iso(current.slot_start), "reason": "vehicle changed by amendment"})
+                   data={"slot_start": iso(current.slot_start), "reason": str(say("booking.released_vehicle_changed"))})
     return {**view(current), "status": RELEASED}
 
 
@@ -214,12 +208,8 @@ def _check_moves(uow: UnitOfWork, crossing_id: str, reference: str, r: YardRules
     """A new booking starts with the moves its crossing already made; refused at the limit."""
     moves, last_status = _moves(uow, crossing_id)
     if not r.may_book_again(moves=moves, last_status=last_status):
-        raise Conflict(f"crossing {reference} already moved its booking {moves} times (the limit is "
-                       f"{r.max_reschedules}); every reschedule and every cancellation counts, so booking again "
-                       "after cancelling does not start over, and this crossing can book no more slots: the truck "
-                       "may still queue in the yard without a booking, or, only if it really cannot come, cancel "
-                       "this crossing and declare again", current_status=last_status,
-                       rule=RESCHEDULE_LIMIT, until=None)
+        raise Conflict(say("booking.moves_limit", reference=reference, moves=moves, limit=r.max_reschedules),
+                       current_status=last_status, rule=RESCHEDULE_LIMIT, until=None)
     return moves
 
 
@@ -233,11 +223,8 @@ def _check_cancellations(uow: UnitOfWork, declarant_tax_id: str, now: datetime, 
         c.status != lifecycle.REFUSED)).scalars().all()
     until = r.cancellations_block_until(cancelled_at, now)
     if until is not None:
-        raise Conflict(f"declarant {declarant_tax_id} cancelled {len(cancelled_at)} bookings in the last "
-                       f"{CANCELLATION_WINDOW.days} days (the limit is {r.max_cancellations_per_week} a week); it "
-                       f"may book again from {iso(until)}, when the oldest of them is {CANCELLATION_WINDOW.days} "
-                       "days old; until then its trucks can queue in the yard without a booking (book only "
-                       "trucks that will come: cancelling is never refused, but it counts)",
+        raise Conflict(say("booking.cancellation_limit", declarant=declarant_tax_id, count=len(cancelled_at),
+                           days=CANCELLATION_WINDOW.days, limit=r.max_cancellations_per_week, until=iso(until)),
                        rule=CANCELLATION_LIMIT, until=until)
 
 
@@ -247,10 +234,9 @@ def _check_ban(uow: UnitOfWork, plate_key: str, plate: str, now: datetime, r: Ya
         b.plate_key == plate_key, b.status == "no_show", b.updated_at >= now - r.no_show_window)).one()
     if recent[0] >= r.no_show_limit and recent[1] + r.no_show_ban > now:
         until = recent[1] + r.no_show_ban
-        raise Conflict(f"vehicle {plate} missed {recent[0]} booked slots in the last {r.no_show_window.days} days "
-                       f"(the limit is {r.no_show_limit}); it may book again from {iso(until)}, "
-                       f"{r.no_show_ban.days} days after its last missed slot (it can still queue in the yard "
-                       "without a booking)", current_status="banned", rule=NO_SHOW_BAN, until=until)
+        raise Conflict(say("booking.no_show_ban", plate=plate, count=recent[0], days=r.no_show_window.days,
+                           limit=r.no_show_limit, until=iso(until), ban_days=r.no_show_ban.days),
+                       current_status="banned", rule=NO_SHOW_BAN, until=until)
 
 
 def _take_place(uow: UnitOfWork, gate: str, direction: str, slot_start: datetime, places: int) -> bool:

@@ -1,5 +1,6 @@
 """HTML forms as the API's JSON: field names are the API's JSON paths (`goods[0].hs_code`),
-so every problem the API reports (`Problem.loc`) lands next to the field it names.
+so every problem the API reports (`Problem.loc`) lands next to the field it names, in the
+language of the screen; the error summary names each field by its label (`web/labels.FIELD`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 
 from borderflow.domain.errors import Problem
+from borderflow.web import i18n
 
 TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 INDEX = re.compile(r"^(\w+)\[(\d+)\]")
@@ -22,7 +24,10 @@ MAX_ROWS = 100
 
 
 async def read(request: Request) -> dict[str, str]:
-    """An urlencoded form body (the only kind the screens send); unknown types read as empty."""
+    """An urlencoded form body (the only kind the screens send); unknown types read as empty.
+
+    Reading it also notes the language the sender reads, for the problems said about it."""
+    i18n.choose(request)
     if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
         return {}
     return dict(parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True))
@@ -80,16 +85,23 @@ def rows_in(values: dict[str, str], key: str) -> int:
     return max(indexes, default=-1) + 1
 
 
-def errors_by_field(problems: list[Problem], moved: dict[str, int]) -> dict[str, list[str]]:
-    """Messages keyed by form field name (rows renumbered back to the form's own)."""
+def errors_by_field(problems: list[Problem], moved: dict[str, int],
+                    lang: str | None = None) -> dict[str, list[str]]:
+    """Messages in the screen's language keyed by form field name (rows renumbered back to the
+    form's own), in the order of the form's fields."""
     out: dict[str, list[str]] = {}
     for p in problems:
-        match = INDEX.match(p.loc)
-        loc = p.loc
-        if match and match.group(0) in moved:
-            loc = f"{match.group(1)}[{moved[match.group(0)]}]" + p.loc[match.end():]
-        out.setdefault(loc, []).append(p.msg)
-    return out
+        loc = form_loc(p.loc, moved)
+        out.setdefault(loc, []).append(str(i18n.say(p.message or p.msg, lang)))
+    return dict(sorted(out.items(), key=lambda item: i18n.labels.form_position(item[0])))
+
+
+def form_loc(loc: str, moved: dict[str, int]) -> str:
+    """A problem's JSON path with its row numbered as the form numbers it (empty rows are dropped)."""
+    match = INDEX.match(loc)
+    if match and match.group(0) in moved:
+        return f"{match.group(1)}[{moved[match.group(0)]}]" + loc[match.end():]
+    return loc
 
 
 def flatten(doc: Any, prefix: str = "") -> dict[str, str]:

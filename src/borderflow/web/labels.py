@@ -74,3 +74,51 @@ def label(table: str, code: str | None) -> str:
     if code is None:
         return ""
     return TABLES[table].get(code, code)
+
+# The declaration form's fields by JSON path, in the form's order, with the words the form shows
+# (the same msgids as the template's labels); rows are "<section>[n].<field>".
+FIELD = {
+    "direction": N_("Direction"), "gate": N_("Gate"), "expected_arrival": N_("Expected arrival (gate local time)"),
+    "customs_declaration_no": N_("Customs declaration no."),
+    "declarant.tax_id": N_("Tax id"), "declarant.name": N_("Company name"),
+    "vehicle.plate": N_("Plate"), "vehicle.country": N_("Country of registration"),
+    "vehicle.trailer_plate": N_("Trailer plate"), "vehicle.axles": N_("Axles"),
+    "vehicle.gross_weight_kg": N_("Gross weight (kg)"),
+    "driver.name": N_("Full name"), "driver.document_no": N_("Passport or border pass no."),
+    "driver.nationality": N_("Nationality"), "driver.phone": N_("Phone"),
+    "containers.number": N_("Container no."), "containers.seal": N_("Seal no."),
+    "containers.size_type": N_("Size/type code"),
+    "goods.hs_code": N_("HS code"), "goods.description": N_("Description"), "goods.packages": N_("Packages"),
+    "goods.gross_kg": N_("Gross kg"), "goods.net_kg": N_("Net kg"), "goods.value": N_("Value"),
+    "goods.currency": N_("Currency"), "goods.origin": N_("Country of origin"),
+    "goods.planting_area_code": N_("Planting area code"), "goods.packing_house_code": N_("Packing house code"),
+    "goods.perishable": N_("Perishable"), "goods.preferential_origin": N_("Claims preferential origin (Form E)"),
+    "documents.type": N_("Document"), "documents.number": N_("Number"),
+}
+SECTION = {"containers": N_("Containers"), "goods": N_("Goods"), "documents": N_("Documents"),
+           "declarant": N_("Declarant"), "vehicle": N_("Vehicle"), "driver": N_("Driver")}
+ROW = {"containers": N_("Container %(n)d"), "goods": N_("Goods line %(n)d"), "documents": N_("Document %(n)d")}
+_ORDER = {path: i for i, path in enumerate(FIELD)}
+_SECTION_START = {"containers": _ORDER["containers.number"], "goods": _ORDER["goods.hs_code"],
+                  "documents": _ORDER["documents.type"]}
+
+
+def field_parts(loc: str) -> tuple[str | None, int | None, str | None]:
+    """("goods", 0, "goods.hs_code") for "goods[0].hs_code"; (None, None, "vehicle.plate") for a plain field;
+    ("goods", None, None) for the section as a whole."""
+    head, _, rest = loc.partition(".")
+    if "[" in head and head.endswith("]"):
+        section, _, index = head[:-1].partition("[")
+        row = int(index) if index.isdigit() else None
+        return section, row, f"{section}.{rest}" if rest else None
+    if loc in ROW:
+        return loc, None, None
+    return None, None, loc
+
+
+def form_position(loc: str) -> tuple[int, int, int]:
+    """Where the field sits in the form: section, row, field; unknown paths last, in path order."""
+    section, row, leaf = field_parts(loc)
+    if section is not None and section in _SECTION_START:
+        return _SECTION_START[section], row if row is not None else -1, _ORDER.get(leaf or "", -1)
+    return _ORDER.get(loc, len(_ORDER)), -1, -1

@@ -11,6 +11,7 @@ from collections.abc import Container
 from dataclasses import dataclass
 
 from borderflow.domain.errors import IdentifierError
+from borderflow.domain.messages import say
 
 SEPARATORS = re.compile(r"[\s.\-]")
 LENGTHS = (6, 8, 10, 13)
@@ -31,10 +32,8 @@ class HsCode:
 def parse_hs_code(text: str, known_subheadings: Container[str]) -> HsCode:
     digits = SEPARATORS.sub("", text or "")
     if not digits.isdigit() or len(digits) not in LENGTHS:
-        raise IdentifierError("hs.format", f"{text!r} is not an HS code; expected 6 digits (international), 8 "
-                                           "(Vietnam), 10 or 13 (China), dots allowed, e.g. 0810.60.00")
+        raise IdentifierError("hs.format", say("hs.format", text=text))
     stem = digits[:6]
     if stem not in known_subheadings:
-        raise IdentifierError("hs.unknown", f"subheading {stem} is not in HS 2022; expected an existing "
-                                            f"6-digit subheading such as 081060 (durians)")
+        raise IdentifierError("hs.unknown", say("hs.unknown", stem=stem))
     return HsCode(digits, stem, digits[:4], digits[:2])
