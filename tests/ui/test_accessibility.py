@@ -32,7 +32,8 @@ COLOURS = """(selectors) => selectors.flatMap(sel => Array.from(document.querySe
 }))"""
 TEXT = ["h1", "main p", "label", "th", "td", ".muted", ".hint", ".error:not([hidden])", ".flash", "a",
         "button", ".badge", ".status", ".lane-green", ".lane-blue", ".lane-yellow", ".lane-red", ".numbers dd",
-        ".numbers dt", ".chart .tick", "figcaption", ".hold-reason", ".cause"]
+        ".numbers dt", ".chart .tick", "figcaption", ".hold-reason", ".cause", ".board-table .big",
+        ".board-table .sub", ".board-table .notice", ".pager"]
 
 
 def luminance(css: str) -> float:
@@ -79,7 +80,7 @@ def test_public_screens(ui_node, open_page, crossing):
             shoot(page, "login")
     wall = open_page(viewport=WALL)
     wall.goto(ui_node.url + "/board?gate=KIMTHANH")
-    assert ".numbers dd" in check(wall, "/board")
+    assert ".board-table .big" in check(wall, "/board")
 
 
 def test_declarant_screens(ui_node, open_page, crossing):

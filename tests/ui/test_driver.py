@@ -3,10 +3,15 @@ English; it refreshes itself, so a hold shows without the driver doing anything.
 
 from __future__ import annotations
 
+import io
+import re
 from datetime import datetime, timedelta
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
+import segno
 from babel import dates
 from playwright.sync_api import expect
 
@@ -15,7 +20,7 @@ from tests.ui.browser import DECLARANT_TAX_ID, PHONE, UI, plate_read, shoot
 
 pytestmark = UI
 GATE_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
-LOCALES = {"vi": "vi", "zh": "zh_Hans_CN", "en": "en"}
+LOCALES = {"vi": "vi", "zh": "zh_Hans_CN", "en": "en_GB"}
 
 WORDS = {  # status "declared", the instruction while queueing, the label of the queue position
     "vi": ("Đã khai báo", "Hãy chờ tại bãi", "Vị trí trong hàng chờ"),
@@ -117,3 +122,30 @@ def test_the_expected_call_names_the_day_when_it_is_not_today(ui_node, open_page
     expect(card.locator(".call-when")).to_have_text(sentence)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"the page scrolls sideways on a phone ({width}px)"
+
+
+def test_a_dispatcher_gets_the_pages_full_link_and_its_qr_code(ui_node, open_page, queued):
+    page = open_page(viewport=PHONE)
+    page.goto(ui_node.url + f"/driver?reference={queued['reference']}&plate={queued['plate']}&lang=zh")
+    link = f"{ui_node.url}/driver?" + urlencode({"reference": queued["reference"], "plate": queued["plate"]})
+    shown = page.locator(".share .link a")
+    expect(shown).to_have_text(link)  # the whole address, plate included, for a message
+    expect(shown).to_have_attribute("href", link)
+    code = page.locator(".share svg.qr")
+    expect(code).to_be_visible()
+    expect(code.locator("title")).to_have_text("本页网址的二维码")
+    # the QR code is segno's for exactly that link (same error correction, scale and quiet zone)
+    expected = segno.make(link, error="m", micro=False).svg_inline(scale=5, border=4)
+    assert code.locator("path").get_attribute("d") == re.search(r' d="([^"]+)"', expected).group(1)
+    box = code.bounding_box()
+    assert box["width"] >= 180 and box["x"] + box["width"] <= PHONE["width"]  # big enough to scan from paper
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shoot(page, "driver-share-zh")
+
+    png = httpx.get(page.locator(".share a[download]").evaluate("a => a.href"))
+    assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+    made = io.BytesIO()
+    segno.make(link, error="m", micro=False).save(made, kind="png", scale=8, border=4)
+    assert png.content == made.getvalue()
+    wrong = httpx.get(ui_node.url + "/driver/qr.png", params={"reference": queued["reference"], "plate": "29C-000.00"})
+    assert wrong.status_code == 404 and not wrong.content.startswith(b"\x89PNG")  # no code for a wrong plate

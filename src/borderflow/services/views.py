@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from borderflow.store.repositories import CrossingRecord
@@ -26,10 +27,33 @@ def crossing_summary(record: CrossingRecord) -> dict[str, Any]:
     }
 
 
+GOODS_NUMBERS = ("gross_kg", "net_kg", "value")
+
+
+def with_numbers(declaration: dict[str, Any]) -> dict[str, Any]:
+    """A stored declaration with its goods' weights and values as JSON numbers: those stored
+    before the node wrote them as numbers hold them as strings ("24000")."""
+    goods = declaration.get("goods")
+    if not isinstance(goods, list) or all(not isinstance(g.get(k), str) for g in goods for k in GOODS_NUMBERS):
+        return declaration
+    return {**declaration, "goods": [{**g, **{k: _number(g[k]) for k in GOODS_NUMBERS if isinstance(g.get(k), str)}}
+                                     for g in goods]}
+
+
+def _number(text: str) -> int | float | str:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return text
+    if not value.is_finite():
+        return text
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
 def crossing_full(record: CrossingRecord, events: list[dict], inspections: list[dict] | None = None) -> dict:
     return {
         **crossing_summary(record),
-        "declaration": record.declaration,
+        "declaration": with_numbers(record.declaration),
         "events": [{**e, "at": iso(e["at"])} for e in events],
         "inspections": [{**i, "at": iso(i["at"])} for i in inspections or []],
     }

@@ -139,7 +139,9 @@ def driver(ctx: ContextDep, reference: Annotated[str, Path(min_length=3, max_len
 
 @public.get("/wait-times")
 def wait_times(ctx: ContextDep) -> list[dict]:
-    """Per gate and direction: trucks waiting, measured median waits, lanes open, status. No personal data."""
+    """Per gate and direction: trucks waiting, measured median waits, lanes open of the most the gate
+    has, goods hours, status with the notices in force (closures, capacity changes, hazard alerts),
+    and the typical week (median wait by local weekday 1-7 and hour). No personal data."""
     with ctx.uow(write=False) as uow:
         return waits.current(ctx, uow)
 
@@ -152,7 +154,7 @@ def wait_times_csv(ctx: ContextDep) -> Response:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=waits.CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows(waits.csv_row(row) for row in rows)
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8")
 
 

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from borderflow.domain.errors import DomainError, NotFound
 from borderflow.services import waits, yard, yard_views
-from borderflow.web import chart, i18n, optional
+from borderflow.web import chart, i18n, optional, qr
 from borderflow.web.pages import finish, fragment, render, web
 
 router = APIRouter(include_in_schema=False)
@@ -63,17 +63,43 @@ def _driver_status(request: Request, reference: str, plate: str) -> dict | None:
             "timezone": _timezone(request, view["gate"])}
 
 
+def _asked(request: Request) -> tuple[str, str]:
+    return (request.query_params.get("reference", "").strip().upper()[:16],
+            request.query_params.get("plate", "").strip()[:32])
+
+
+def _link(request: Request, found: dict) -> str:
+    """The page's full address for the truck found, as drivers reach the node (BORDERFLOW_PUBLIC_URL)."""
+    settings = web(request).ctx.settings
+    base = settings.public_url if settings is not None and settings.public_url else str(request.base_url)
+    return qr.driver_link(base, found["reference"], found["plate"])
+
+
 @router.get("/driver")
 def driver(request: Request) -> Response:
-    reference = request.query_params.get("reference", "").strip().upper()[:16]
-    plate = request.query_params.get("plate", "").strip()[:32]
+    reference, plate = _asked(request)
     found = _driver_status(request, reference, plate) if reference and plate else None
     values = dict(reference=reference, plate=plate, found=found, asked=bool(reference and plate),
                   times=_times(request), calendar_hours=yard.CALENDAR_HOURS)
     if request.query_params.get("partial") == "1":
         return finish(request, HTMLResponse(fragment(request, "driver/_status.html", **values)))
+    if found is not None:
+        values["link"] = _link(request, found)
+        values["qr"] = qr.svg(values["link"], i18n.translations(i18n.choose(request)).gettext(
+            "QR code of this page's address"))
     return render(request, "driver/index.html", status=404 if values["asked"] and found is None else 200,
                   **values)
+
+
+@router.get("/driver/qr.png")
+def driver_qr(request: Request) -> Response:
+    """The QR code of a truck's page, to send in a message; only for a reference and plate that match."""
+    reference, plate = _asked(request)
+    found = _driver_status(request, reference, plate) if reference and plate else None
+    if found is None:
+        return render(request, "not_found.html", status=404)
+    return finish(request, Response(qr.png(_link(request, found)), media_type="image/png", headers={
+        "Content-Disposition": f'inline; filename="{found["reference"]}.png"'}))
 
 
 def _board(request: Request) -> dict:
