@@ -78,7 +78,7 @@ def test_a_smaller_scale_plays_fewer_of_the_same_trucks(durian):
 def test_the_nodes_run_the_scenarios_policy_with_its_lane_rate_scaled(durian):
     env = node_settings(durian, "priority", 0.25, 60)
     assert env["BORDERFLOW_QUEUE_POLICY"] == "priority"
-    assert env["BORDERFLOW_CALL_PATTERN"].split(",").count("perishable") == 8
+    assert env["BORDERFLOW_CALL_PATTERN"].split(",").count("perishable") == 18
     assert float(env["BORDERFLOW_MAX_WAIT_HOURS"]) == 72
     assert env["BORDERFLOW_PER_LANE_PER_HOUR"] == str(round(durian.policy("priority").rules.per_lane_per_hour / 4))
     assert float(env["BORDERFLOW_CALL_FORWARD_SECONDS"]) == durian.policy("priority").call_seconds

@@ -26,23 +26,26 @@ def peak():
 
 
 def test_priority_cuts_the_perishable_p95_wait_by_60_percent(peak):
-    fifo = peak.estimate("fifo", "total_wait.perishable.p95").mean
-    priority = peak.estimate("priority", "total_wait.perishable.p95").mean
+    """SPEC §6: the p95 *yard* wait (arrival to the call forward); the wait to the partner's
+    acceptance adds the drive and the lane, which no call-up pattern shortens."""
+    fifo = peak.estimate("fifo", "yard_wait.perishable.p95").mean
+    priority = peak.estimate("priority", "yard_wait.perishable.p95").mean
     assert fifo > 24  # the peak really jams: FIFO fruit waits more than a day
     assert priority <= 0.4 * fifo, (priority, fifo)
     for run in peak.results["priority"]:  # in every replication, not just on average
         fifo_run = peak.results["fifo"][run.replication]
-        assert run.metrics["total_wait.perishable.p95"] < 0.45 * fifo_run.metrics["total_wait.perishable.p95"]
+        assert run.metrics["yard_wait.perishable.p95"] < 0.45 * fifo_run.metrics["yard_wait.perishable.p95"]
     assert peak.estimate("priority", "perishable_over_threshold").mean < \
         0.1 * peak.estimate("fifo", "perishable_over_threshold").mean
 
 
-def test_the_call_forward_keeps_the_partner_busy_but_missed_calls_cost_places(peak):
-    """The node counts a call against the hour's places even when the driver does not come (2 % of
-    first calls here, an assumption): in a jam those places are lost, about 1 % of the acceptance."""
+def test_the_call_forward_keeps_the_partner_busy_though_drivers_miss_calls(peak):
+    """A call that runs out (2 % of first calls here, an assumption) gives its place in the hour back,
+    so in a jam the partner still gets nearly all it accepts; only calls that run out after their hour
+    has ended lose a place."""
     for name in ("fifo", "priority"):
         for run in peak.results[name]:
-            assert 0.985 <= run.metrics["throughput_ratio"] < 0.995, (name, run.metrics["throughput_ratio"])
+            assert run.metrics["throughput_ratio"] >= 0.99, (name, run.metrics["throughput_ratio"])
             assert run.metrics["missed_calls"] > 200
     nobody_misses = PEAK.replace(flows=tuple(dataclasses.replace(f, missed_call_share=0.0) for f in PEAK.flows))
     again = run_experiment(nobody_misses, ["priority"], replications=1, seed=1, workers=1, keep_trucks=0)
