@@ -11,12 +11,23 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer, ValidationError,
+                      field_validator)
 
 from borderflow.domain import declaration as d
+from borderflow.domain import messages
 from borderflow.domain.errors import Problem, ValidationFailed
 
 Text = Field(max_length=200)
+
+
+def json_number(value: Decimal) -> int | float:
+    """A quantity or an amount as a JSON number (pydantic writes a Decimal as a string): whole
+    ones as integers. Declared values have at most 15 significant digits, which a float keeps."""
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+Quantity = Annotated[Decimal, PlainSerializer(json_number, return_type=int | float, when_used="json")]
 Code = Field(min_length=1, max_length=40)
 PLATE_MAX = 32  # the plate columns' width (store/tables.py)
 
@@ -106,9 +117,9 @@ class GoodsIn(Strict):
     hs_code: str = Code
     description: str = Field(max_length=500)
     packages: int = Field(ge=0, le=10_000_000)
-    gross_kg: Decimal = Field(ge=0, le=1_000_000, max_digits=12, decimal_places=3)
-    net_kg: Decimal = Field(ge=0, le=1_000_000, max_digits=12, decimal_places=3)
-    value: Decimal = Field(ge=0, le=10**12, max_digits=16, decimal_places=2)
+    gross_kg: Quantity = Field(ge=0, le=1_000_000, max_digits=12, decimal_places=3)
+    net_kg: Quantity = Field(ge=0, le=1_000_000, max_digits=12, decimal_places=3)
+    value: Quantity = Field(ge=0, le=10**12, max_digits=16, decimal_places=2)
     currency: str = Field(min_length=3, max_length=3)
     origin: str = Field(min_length=2, max_length=2)
     perishable: bool = False
@@ -150,13 +161,26 @@ class DeclarationIn(Strict):
 
 def problems_from(exc: ValidationError, prefix: tuple = ()) -> list[Problem]:
     """pydantic's errors as problems with a dotted JSON path (`goods[0].hs_code`)."""
-    problems = []
-    for err in exc.errors(include_url=False):
-        loc = _dotted(prefix + tuple(err["loc"]))
-        msg = err["msg"] + (f" (got {err['input']!r})" if err["type"] not in ("missing", "extra_forbidden")
-                            and not isinstance(err.get("input"), (dict, list)) else "")
-        problems.append(Problem(loc or "body", msg, err["type"]))
-    return problems
+    return [pydantic_problem(err, _dotted(prefix + tuple(err["loc"])) or "body")
+            for err in exc.errors(include_url=False)]
+
+
+def pydantic_problem(err: dict, loc: str) -> Problem:
+    """One pydantic error as a problem: its English message as pydantic says it, and the message
+    `input.<type>` (with pydantic's context as params) for the other languages."""
+    kind, given = err["type"], err.get("input")
+    shown = kind not in ("missing", "extra_forbidden") and not isinstance(given, (dict, list))
+    msg = err["msg"] + (f" (got {given!r})" if shown else "")
+    params: dict[str, Any] = {k: v if isinstance(v, (int, float, str, bool)) or v is None else str(v)
+                              for k, v in (err.get("ctx") or {}).items()}
+    if shown:
+        params["got"] = given if isinstance(given, (int, float, str, bool)) or given is None else repr(given)
+    code = f"input.{kind}"
+    if NUL_MESSAGE in msg:
+        code = "input.nul"
+    elif not messages.known(code):
+        code, params = "input.invalid", {**params, "detail": msg}
+    return Problem(loc, msg, kind, params, code)
 
 
 def _dotted(loc: tuple) -> str:

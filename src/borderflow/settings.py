@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     secret_file: Path | None = None
     max_body_bytes: int | None = Field(default=None, ge=1024, le=64 * 1024 * 1024)  # default: the node file's
     min_read_confidence: float = Field(default=0.5, ge=0, le=1)
+    # a plate the node read itself from a snapshot (devices/ocr) is acted on only from this confidence
+    # up; below it the read waits for review (bench/plate_ocr.py measures the trade-off)
+    ocr_min_confidence: float = Field(default=0.6, ge=0, le=1)
     max_days_ahead: int = Field(default=14, ge=1, le=365)
     sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
     exchange_replay_window_hours: float = Field(default=168, gt=0, le=24 * 90)
@@ -58,10 +61,22 @@ class Settings(BaseSettings):
     max_cancellations_per_week: int = Field(default=10, ge=1, le=1000)
     trusted_after: int = Field(default=20, ge=1, le=10_000)  # clean crossings before a declarant is trusted
     notify_webhook: str | None = None  # POSTed JSON on call-forward, hold and release
+    # where drivers open the node (the driver page's link and QR code); default: the address asked for
+    public_url: str | None = None
+    # devices at the gate (devices/): evidence images, barrier confirmation, device health
+    evidence_retention_days: float = Field(default=90, gt=0, le=3650)  # plate and scene images kept this long
+    device_max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=64 * 1024, le=64 * 1024 * 1024)  # one push
+    device_max_image_bytes: int = Field(default=3 * 1024 * 1024, ge=16 * 1024, le=32 * 1024 * 1024)  # one image
+    barrier_confirm_seconds: float = Field(default=5, gt=0, le=120)  # an open not confirmed by then is flagged
+    device_silent_seconds: float = Field(default=300, ge=10, le=7 * 86400)  # no contact this long: an alert
     # the partner's announced acceptance capacity, and our own announcements
     partner_notice_max_age_minutes: float = Field(default=45, gt=0, le=24 * 60)
     partner_fallback_per_hour: int = Field(default=0, ge=0, le=10_000)  # where no current notice speaks
     announce_every_minutes: float = Field(default=15, gt=0, le=24 * 60)
+    audit_sequence_seconds: float = Field(default=2, gt=0, le=3600)  # real seconds between sequencer rounds
+    # trade statistics and gate designations: the operator's own reference files (default: the shipped ones)
+    commodity_groups: str | None = None  # a commodity-group TOML file (HS ranges → groups)
+    designations: str | None = None  # a gate-designation TOML file (which groups each gate may take)
     # retention (`borderflow prune`, services/prune.py): days after which each kind of data goes
     retain_personal_days: int = Field(default=180, ge=1, le=3650)  # driver data, after exit/cancel/refusal
     retain_outbox_days: int = Field(default=30, ge=1, le=3650)  # delivered messages, then to the archive file
@@ -101,6 +116,13 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("sqlite", "postgresql")):
             raise ValueError("expected a sqlite:/// or postgresql:// URL")
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("expected the node's address as drivers reach it, e.g. https://gate.example.vn")
+        return value.rstrip("/") if value else value
 
     def database_url(self) -> str:
         if self.db_url:

@@ -43,6 +43,7 @@ def test_audit_verify_finds_tampering(tmp_path):
     env = node_env(tmp_path)
     cli(env, "apikey", "create", "--role", "customs")
     cli(env, "apikey", "create", "--role", "device")
+    cli(env, "audit", "sequence")  # what the node's background loop does every few seconds
     assert "intact: 2 entries" in cli(env, "audit", "verify").stderr
     with sqlite3.connect(tmp_path / "borderflow.sqlite") as db:
         db.execute("update audit_log set actor = 'someone else' where seq = 1")
@@ -90,7 +91,7 @@ def test_apikey_revoke_by_prefix_is_audited_and_shown(tmp_path):
     assert row[6] != "-"
     with sqlite3.connect(tmp_path / "borderflow.sqlite") as db:
         revoked, actions = (db.execute("select revoked_at from api_keys").fetchone()[0],
-                            [r[0] for r in db.execute("select action from audit_log order by seq")])
+                            [r[0] for r in db.execute("select action from audit_log order by id")])
     assert revoked is not None and actions == ["apikey.create", "apikey.revoke"]
     assert "intact" in cli(env, "audit", "verify").stderr
 

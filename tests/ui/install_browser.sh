@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Headless Chromium for the UI tests, from Debian's packages (never a browser download).
-# Idempotent: does nothing when /usr/bin/chromium is already there. Needs root (CI runs as root).
+# Headless Chromium for the UI tests, and the CJK font the Chinese pages and PDF reports are set
+# in, from Debian's packages (never a browser download). Idempotent: does nothing when both are
+# there. Needs root (CI runs as root).
 set -euo pipefail
-if [ -x /usr/bin/chromium ]; then
+if [ -x /usr/bin/chromium ] && [ -d /usr/share/fonts/opentype/noto ]; then
   exit 0
 fi
 export DEBIAN_FRONTEND=noninteractive

@@ -33,7 +33,7 @@ def test_declare_with_a_mistake_fix_it_book_and_amend(ui_node, open_page):
     summary = page.locator("#error-summary")
     expect(summary).to_be_visible()
     expect(summary.locator("li")).to_have_count(1)
-    expect(summary).to_contain_text("vehicle.plate")
+    expect(summary).to_contain_text("Plate")  # the field by its label, in form order
     expect(plate_error).to_be_visible()
     expect(page.locator('[name="goods[0].hs_code"]')).to_have_value("08106000")  # what was typed is kept
     shoot(page, "portal-declare-error")

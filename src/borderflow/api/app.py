@@ -9,12 +9,15 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from borderflow import __version__
-from borderflow.api import metrics, probes, problems, request_log
+from borderflow.api import docs, metrics, probes, problems, request_log
 from borderflow.api.deps import NotAuthenticated
 from borderflow.api.keycheck import RevocationAwareKeyCache
-from borderflow.api.limits import BodyLimit
+from borderflow.api.device_ingress import BodyLimitByPath, DeviceIngress
 from borderflow.api.throttle import ApiThrottle, Throttle
-from borderflow.api.routes import crossings, exchange, gate_events, meta, yard
+from borderflow.api.routes import audit as audit_routes
+from borderflow.api.routes import crossings, devices, exchange, gate_events, meta, yard
+from borderflow.api.routes import statistics as statistics_routes
+from borderflow.i18n import LocalizeApi
 from borderflow.services.context import NodeContext
 
 
@@ -38,6 +41,7 @@ def create_app(ctx: NodeContext, *, max_body_bytes: int = 262_144, run_exchange:
                 background.stop()
 
     app = FastAPI(title=f"borderflow node {ctx.node.id}", version=__version__, lifespan=lifespan,
+                  docs_url=None, redoc_url=None,  # served by api/docs with the node's own assets
                   description="Smart border gate node: pre-arrival declarations, risk lanes, gate decisions, "
                               "and the signed exchange with the partner node.")
     app.state.context = ctx
@@ -53,6 +57,7 @@ def create_app(ctx: NodeContext, *, max_body_bytes: int = 262_144, run_exchange:
     async def _unauthenticated(_: Request, exc: NotAuthenticated) -> JSONResponse:
         return problems.problem(401, exc.detail, headers={"WWW-Authenticate": "Bearer"})
 
+    docs.install(app)
     app.include_router(meta.router)
     app.include_router(probes.router)
     app.include_router(metrics.router)
@@ -61,11 +66,17 @@ def create_app(ctx: NodeContext, *, max_body_bytes: int = 262_144, run_exchange:
     app.include_router(exchange.router, prefix="/api/v1")
     app.include_router(yard.router, prefix="/api/v1")
     app.include_router(yard.public, prefix="/api/v1")
+    app.include_router(audit_routes.router, prefix="/api/v1")
+    app.include_router(statistics_routes.router, prefix="/api/v1")
+    app.include_router(devices.router, prefix="/api/v1")
     from borderflow import web
     web.mount(app, ctx)
+    app.add_middleware(LocalizeApi)  # innermost: answers in the language the caller asks for
     app.add_middleware(ApiThrottle, throttle_of=lambda: app.state.throttle, ctx_of=lambda: ctx,
                        problem_body=lambda _scope, status, detail, type_: problems.problem_bytes(
                            status, detail, type_=type_))
-    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    device_bytes = ctx.settings.device_max_body_bytes if ctx.settings is not None else max_body_bytes
+    app.add_middleware(BodyLimitByPath, max_bytes=max_body_bytes, device_max_bytes=device_bytes)
     app.add_middleware(request_log.RequestLog, metrics_of=lambda: getattr(app.state, "metrics", None))
+    app.add_middleware(DeviceIngress)  # outermost: a key in a device's path is never logged
     return app

@@ -12,7 +12,15 @@ What the database says at each scrape (so every worker answers the same):
 
 - `borderflow_yard_length{gate, direction, state}`: trucks waiting or called in the yard;
 - `borderflow_outbox_depth{partner}` and `borderflow_outbox_oldest_age_seconds{partner}`:
-  messages not yet delivered to each partner, and how old the oldest is (0: none).
+  messages not yet delivered to each partner, and how old the oldest is (0: none);
+- `borderflow_device_last_contact_age_seconds{device, vendor, gate, lane}` and
+  `borderflow_device_silent{…}` (1: silent longer than BORDERFLOW_DEVICE_SILENT_SECONDS);
+  `borderflow_barrier_unconfirmed{gate, lane}`: openings no barrier confirmed in time;
+- `borderflow_audit_unsequenced` and `borderflow_audit_unsequenced_oldest_age_seconds`: the audit
+  sequencer's lag; `borderflow_audit_tree_size`, `borderflow_audit_checkpoint_tree_size`.
+
+And this process's database pool: `borderflow_db_pool_size`, `borderflow_db_pool_checked_out`,
+`borderflow_db_pool_overflow`.
 
 Counters are per process: with several workers, each scrape reaches one of them. The
 scrape needs `Authorization: Bearer <key>` with role `metrics` (or `supervisor`).
@@ -104,7 +112,30 @@ class _FromDatabase:
                 first = first.replace(tzinfo=UTC)
             oldest.add_metric([partner], max(0.0, (now - first).total_seconds()) if first else 0.0)
         yield from (yard, depth, oldest)
+        from borderflow.devices import health as device_health
+        yield from device_health.metric_families(self.ctx)  # devices silent, barriers unconfirmed
         yield from _pool_gauges(self.ctx.engine.pool)
+        yield from _audit_gauges(self.ctx, now)
+
+
+def _audit_gauges(ctx, now):  # noqa: ANN001, ANN202
+    """The audit sequencer's lag: entries not numbered yet and the oldest one's age, the tree and its
+    newest signed checkpoint (services/audit_sequencer). A growing age means no sequencer runs."""
+    a, c = t.audit_log.c, t.audit_checkpoints.c
+    with ctx.engine.connect() as conn:
+        waiting, first = conn.execute(select(func.count(), func.min(a.at)).where(a.seq.is_(None))).one()
+        size = conn.execute(select(func.max(a.seq))).scalar() or 0
+        signed = conn.execute(select(func.max(c.tree_size))).scalar() or 0
+    if first is not None and first.tzinfo is None:
+        from datetime import UTC
+        first = first.replace(tzinfo=UTC)
+    for name, help_, value in (
+            ("borderflow_audit_unsequenced", "Audit entries written but not yet numbered into the tree", waiting),
+            ("borderflow_audit_unsequenced_oldest_age_seconds", "Age of the oldest unnumbered audit entry (0: none)",
+             max(0.0, (now - first).total_seconds()) if first else 0.0),
+            ("borderflow_audit_tree_size", "Audit entries numbered into the Merkle tree", size),
+            ("borderflow_audit_checkpoint_tree_size", "Entries covered by the newest signed checkpoint", signed)):
+        yield GaugeMetricFamily(name, help_, value=value)
 
 
 def _pool_gauges(pool):  # noqa: ANN001, ANN202

@@ -57,6 +57,11 @@ def _own_vendor(device: registry.Device, vendor: str) -> None:
                            expected=PATHS[device.vendor])
 
 
+def ocr_threshold(ctx) -> float:  # noqa: ANN001
+    """A plate the node read itself is acted on only from this confidence up (bench/plate_ocr.py)."""
+    return max(ctx.min_read_confidence, ctx.settings.ocr_min_confidence if ctx.settings else 0.6)
+
+
 def push(ctx, principal: Principal, vendor: str, content_type: str, body: bytes) -> tuple[int, dict, bool]:  # noqa: ANN001
     """A camera's push: (status, answer, replayed)."""
     device = device_of(ctx, principal)
@@ -96,7 +101,8 @@ def push(ctx, principal: Principal, vendor: str, content_type: str, body: bytes)
     def work(uow):  # noqa: ANN001, ANN202
         evidence.record(uow.conn, stored, at=now, keep_until=keep_until)
         registry.touch(uow.conn, device.id, now, "event")
-        status, view = gate.record(ctx, uow, principal, event, images=refs)
+        status, view = gate.record(ctx, uow, principal, event, images=refs,
+                                   min_confidence=ocr_threshold(ctx) if read_by == "node" else None)
         return status, {**view, "device": device.name, "plate": event.plate, "read_by": read_by, "images": refs,
                         "camera": {k: v for k, v in {"direction": parsed.direction, "lane": parsed.camera_lane,
                                                      "at": parsed.at.isoformat() if parsed.at else None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ROLES = ("declarant", "driver", "customs", "border_guard", "quarantine", "gate_operator", "supervisor",
-         "partner", "device", "public", "metrics")
+         "partner", "device", "public", "metrics", "statistics")
 OFFICERS = frozenset({"customs", "border_guard", "quarantine", "gate_operator", "supervisor"})
 
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -19,7 +19,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "crossing.refuse": frozenset({"customs", "border_guard", "quarantine", "supervisor"}),
     "gate.event": frozenset({"device", "gate_operator"}),
     "gate.review": frozenset({"gate_operator", "customs", "border_guard", "supervisor"}),
-    "audit.read": frozenset({"supervisor"}),
+    "audit.read": frozenset({"supervisor", "customs"}),  # the audit log: its check, proofs and checkpoints
     "exchange.receive": frozenset({"partner"}),
     "exchange.read": OFFICERS,
     "exchange.report": frozenset({"border_guard", "supervisor"}),  # incidents and hazard alerts
@@ -31,6 +31,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "yard.call": frozenset({"gate_operator", "supervisor"}),
     "yard.call_one": frozenset({"supervisor"}),  # one named truck, out of turn
     "metrics.read": frozenset({"metrics", "supervisor"}),  # GET /metrics: a monitoring system's key
+    "device.push": frozenset({"device"}),  # a registered camera's or barrier's own pushes and heartbeats
+    "device.read": OFFICERS,  # the devices at the gates and their last contact
+    "evidence.read": OFFICERS,  # plate and scene images: never drivers, declarants, devices or the public
+    "barrier.acknowledge": frozenset({"gate_operator", "supervisor"}),  # an unconfirmed barrier opening seen to
+    # trade statistics: a statistics office reads them too; a declarant reads its own crossings only
+    "statistics.read": frozenset({"statistics", "customs", "supervisor", "declarant"}),
+    "statistics.report": frozenset({"supervisor"}),  # send the periodic report to the partner now
 }
 
 

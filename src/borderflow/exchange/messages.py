@@ -8,9 +8,9 @@ changing one in place.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError, field_validator
 
 from borderflow.domain.errors import Problem
 from borderflow.schemas import NulFree, PlausibleTime, problems_from
@@ -98,6 +98,82 @@ class HazardAlert(Payload):
     summary: str = Field(min_length=1, max_length=500)
 
 
+class Checkpoint(Payload):
+    """A node's signed audit checkpoint (services/audit_sequencer), byte for byte as it was signed."""
+
+    node: str = Field(min_length=1, max_length=64)
+    tree_size: int = Field(ge=1, le=2**53)
+    root_hash: str = Field(pattern="^[0-9a-f]{64}$")
+    issued_at: str = Field(max_length=40)
+    key_id: str = Field(min_length=1, max_length=128)
+    signature: str = Field(min_length=1, max_length=200)
+
+    @field_validator("issued_at")
+    @classmethod
+    def _aware_time(cls, value: str) -> str:
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError("expected an ISO 8601 time with its UTC offset") from None
+        if parsed.tzinfo is None:
+            raise ValueError("expected an ISO 8601 time with its UTC offset")
+        return value
+
+
+class AuditCheckpoint(Payload):
+    """The sender's checkpoint, and the proof that it extends the checkpoint it sent before."""
+
+    checkpoint: Checkpoint
+    previous_size: int | None = Field(default=None, ge=1, le=2**53)
+    consistency: list[Annotated[str, Field(pattern="^[0-9a-f]{64}$")]] = Field(default_factory=list, max_length=128)
+
+
+class StatisticsFigures(Payload):
+    """One row of a statistics report: what crossed in one direction, of one commodity group."""
+
+    direction: Literal["export", "import"]  # as the sender sees it
+    commodity_group: str = Field(min_length=1, max_length=32)
+    trucks: int = Field(ge=0)
+    containers: int = Field(ge=0)
+    lines: int = Field(ge=0)
+    gross_kg: float = Field(ge=0)
+    net_kg: float = Field(ge=0)
+    value_usd: float = Field(ge=0)
+    unpriced_lines: int = Field(ge=0)
+
+
+class CrossingFigures(Payload):
+    """One crossing as the sender counted it: what the partner reconciles truck by truck."""
+
+    crossing_id: str = Field(min_length=1, max_length=64)  # the sender's
+    counterpart_id: str | None = Field(default=None, max_length=64)  # the recipient's, when known
+    reference: str = Field(min_length=1, max_length=32)
+    direction: Literal["export", "import"]
+    exited_at: PlausibleTime
+    gross_kg: float = Field(ge=0)
+    value_usd: float | None = Field(default=None, ge=0)  # None: a value had no exchange rate
+    hs_subheadings: list[Annotated[str, Field(pattern="^[0-9]{6}$")]] = Field(max_length=20)
+
+
+class StatisticsReport(Payload):
+    """One part of a month's statistics for one gate pair: part 1 carries the totals and the rates
+    used, every part up to STATISTICS_CROSSINGS_PER_PART crossings (so a part is no bigger than a
+    pre-arrival notice and any batch of messages fits the partner's request limit)."""
+
+    report_id: str = Field(min_length=1, max_length=64)
+    period: str = Field(pattern=r"^\d{4}-\d{2}$")  # the sender's month, on its gate's calendar
+    gate: str = Field(min_length=1, max_length=16)  # the sender's gate
+    part: int = Field(ge=1, le=1_000_000)
+    parts: int = Field(ge=1, le=1_000_000)
+    generated_at: PlausibleTime
+    totals: list[StatisticsFigures] = Field(default_factory=list, max_length=200)
+    rates: list[dict[str, Any]] = Field(default_factory=list, max_length=400)
+    crossings: list[CrossingFigures] = Field(default_factory=list, max_length=50)
+
+
+STATISTICS_CROSSINGS_PER_PART = 8
+
+
 # type -> {schema version -> payload model}
 SCHEMAS: dict[str, dict[int, type[Payload]]] = {
     "pre_arrival_notice": {1: PreArrivalNotice},
@@ -106,6 +182,8 @@ SCHEMAS: dict[str, dict[int, type[Payload]]] = {
     "capacity_notice": {1: CapacityNotice},
     "incident_report": {1: IncidentReport},
     "hazard_alert": {1: HazardAlert},
+    "audit_checkpoint": {1: AuditCheckpoint},
+    "statistics_report": {1: StatisticsReport},
 }
 REPORT_KINDS = ("incident_report", "hazard_alert")
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from borderflow.devices.barrier import commands as barrier_commands
 from borderflow.domain import barrier, lifecycle
 from borderflow.domain.errors import Conflict, Forbidden, NotFound, Problem, ValidationFailed
 from borderflow.domain.gates import Lane
-from borderflow.domain.identifiers.plates import match_plate
+from borderflow.domain.identifiers.plates import match_key, match_plate, settled_by_key
 from borderflow.domain.roles import Principal
 from borderflow.schemas import GateEventIn
-from borderflow.services import yard
+from borderflow.services import statistics, yard
 from borderflow.services.context import NodeContext
 from borderflow.store.repositories import CrossingRecord
 from borderflow.store.unit_of_work import UnitOfWork
@@ -42,23 +43,31 @@ def _validate(ctx: NodeContext, event: GateEventIn):  # noqa: ANN202
     return gate, gate.lane(event.lane.upper()) or Lane(event.lane.upper(), "inbound", "yard")
 
 
-def record(ctx: NodeContext, uow: UnitOfWork, principal: Principal, event: GateEventIn) -> tuple[int, dict]:
+def record(ctx: NodeContext, uow: UnitOfWork, principal: Principal, event: GateEventIn, *,
+           images: list[dict] | None = None, min_confidence: float | None = None) -> tuple[int, dict]:
+    """`images`: the evidence the read was made on (devices/evidence.py), kept with the event and
+    named by hash in its audit entry. `min_confidence`: below it a read waits for review (default
+    BORDERFLOW_MIN_READ_CONFIDENCE; the node's own OCR reads use BORDERFLOW_OCR_MIN_CONFIDENCE)."""
     if not principal.may("gate.event"):
         raise Forbidden(f"role {principal.role} may not post gate events")
     gate, lane = _validate(ctx, event)
     now = ctx.clock.now()
     base = dict(gate=gate.code, lane=lane.code, kind=event.kind, plate=event.plate, confidence=event.confidence,
                 gross_kg=event.gross_kg, barrier=event.state, at=event.at or now, received_at=now,
-                device=event.device or principal.name)
+                device=event.device or principal.name, images=images or None)
     if event.kind == "barrier":
         event_id = uow.gate_events.add(**base)
         uow.log_action(at=now, actor=principal.actor, action="gate.barrier", subject=str(event_id),
                        data={"gate": gate.code, "lane": lane.code, "state": event.state})
         return 201, {"id": event_id, "kind": "barrier", "accepted": True}
-    candidates = uow.crossings.expected_at_gate(gate.code)
+    candidates = uow.crossings.expected_at_gate(gate.code, plate_key=match_key(event.plate))
     match = match_plate(event.plate, [plate for _, plate, _ in candidates])
+    if not settled_by_key(match):  # a worse read: every truck expected at the gate is a candidate
+        candidates = uow.crossings.expected_at_gate(gate.code)
+        match = match_plate(event.plate, [plate for _, plate, _ in candidates])
     matched_ids = [cid for cid, plate, _ in candidates if plate in match.matches]
-    low = event.kind in ("plate_read", "yard_entry") and event.confidence < ctx.min_read_confidence
+    low = event.kind in ("plate_read", "yard_entry") and event.confidence < (
+        ctx.min_read_confidence if min_confidence is None else min_confidence)
     if match.status in ("exact", "fuzzy") and len(matched_ids) == 1 and not low:
         record = uow.crossings.get(matched_ids[0], for_update=True)
         return _matched(ctx, uow, principal, event, base, lane, record)
@@ -74,7 +83,7 @@ def record(ctx: NodeContext, uow: UnitOfWork, principal: Principal, event: GateE
     event_id = uow.gate_events.add(**base, decision="hold", reason=reason, match=status, candidates=matched_ids,
                                    review="pending")
     uow.log_action(at=now, actor=principal.actor, action=f"gate.{event.kind}", subject=str(event_id),
-                   data={"decision": "hold", "match": status, "plate": event.plate})
+                   data={"decision": "hold", "match": status, "plate": event.plate, **_evidence(base)})
     return 201, {"id": event_id, "kind": event.kind, "decision": "hold", "crossing_id": None, "reason": reason,
                  "reason_code": code, "reason_params": {"plate": event.plate, "gate": gate.code},
                  "match": status, "candidates": matched_ids}
@@ -99,8 +108,16 @@ def _matched(ctx: NodeContext, uow: UnitOfWork, principal: Principal, event: Gat
                                    reason=decision.reason, match="matched", candidates=[crossing.id])
     uow.log_action(at=now, actor=principal.actor, action=f"gate.{event.kind}", subject=str(event_id),
                    data={"decision": decision.decision, "code": decision.code, "crossing_id": crossing.id,
-                         "plate": event.plate})
+                         "plate": event.plate, **_evidence(base)})
+    if event.kind == "plate_read" and decision.decision == "open":
+        barrier_commands.issue(ctx, uow, gate=crossing.gate, lane=lane.code, gate_event_id=event_id,
+                               crossing_id=crossing.id, now=now)
     return 201, _answer(event_id, event.kind, crossing, decision)
+
+
+def _evidence(base: dict) -> dict:
+    """The images' hashes for the audit entry: the entry then proves which picture a decision saw."""
+    return {"images": [i["sha256"] for i in base["images"]]} if base.get("images") else {}
 
 
 def weigh(ctx: NodeContext, uow: UnitOfWork, principal: Principal, record: CrossingRecord, gross_kg: float,
@@ -130,6 +147,8 @@ def at_barrier(ctx: NodeContext, uow: UnitOfWork, record: CrossingRecord, lane, 
     if decision.actions:
         yard.reached_gate(uow, crossing.id, now)
         uow.crossings.save(record, at=now)
+        if crossing.status == lifecycle.EXITED:  # through the barrier: counted in the trade statistics
+            statistics.record_exit(ctx, uow, record, now)
     return decision
 
 
@@ -174,6 +193,9 @@ def resolve(ctx: NodeContext, uow: UnitOfWork, principal: Principal, event_id: i
     else:
         lane = ctx.node.gate(stored["gate"]).lane(stored["lane"])
         decision = at_barrier(ctx, uow, record, lane, now, actor=principal.actor, confirmed_by=principal.actor)
+        if decision.decision == "open":
+            barrier_commands.issue(ctx, uow, gate=stored["gate"], lane=stored["lane"], gate_event_id=event_id,
+                                   crossing_id=record.crossing.id, now=now)
     uow.gate_events.resolve(event_id, review="resolved", crossing_id=record.crossing.id, by=principal.actor)
     uow.log_action(at=now, actor=principal.actor, action="gate.review", subject=str(event_id),
                    data={"crossing_id": record.crossing.id, "decision": decision.decision, "code": decision.code,

@@ -16,7 +16,7 @@ from borderflow.domain import lifecycle
 from borderflow.domain.errors import Conflict, Problem, ValidationFailed
 from borderflow.domain.gates import Gate
 from borderflow.exchange import messages as m
-from borderflow.services import crossings, partner
+from borderflow.services import crossings, partner, statistics_exchange
 from borderflow.services.context import NodeContext
 from borderflow.store import tables as t
 from borderflow.store.repositories import CrossingRecord
@@ -141,4 +141,5 @@ HANDLERS = {
     "capacity_notice": capacity_notice,
     "incident_report": report,
     "hazard_alert": report,
+    "statistics_report": statistics_exchange.receive,  # kept for the mirror reconciliation
 }

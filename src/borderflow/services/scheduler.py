@@ -3,7 +3,9 @@ it is due (services/announce), then a call-forward step for every gate and direc
 
 The cadence (BORDERFLOW_CALL_FORWARD_SECONDS) is node time: on an accelerated clock the
 loop waits that long divided by the clock's speed in real time (15 s at 60× = 0.25 s), so
-the yard calls as often per node hour whatever the speed.
+the yard calls as often per node hour whatever the speed. Rounds start on the cadence's grid
+of node time (every 15 s: at :00, :15, :30 and :45 of each minute), the steps the twin makes
+too (sim/model.py), so how long a round took never shifts the next one.
 
 However many processes run the loop (`borderflow worker`, or `serve` in-process), one at a
 time does the work: each round starts by holding the `clockwork` lease (store/leases.py);
@@ -13,11 +15,12 @@ a process that cannot stands by and looks again a third of a lease later.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from datetime import timedelta
 
 from borderflow.domain.clock import real_seconds, speed_of
-from borderflow.services import announce, yard
+from borderflow.services import announce, statistics_exchange, yard
 from borderflow.services.context import NodeContext
 from borderflow.store import leases
 
@@ -53,13 +56,19 @@ class CallForward(threading.Thread):
             if not holding:
                 self.stopping.wait(real_seconds(self.ctx.clock, self.lease.total_seconds() / 3))
                 continue
-            for step in (announce.announce_all, yard.call_forward_all):
+            for step in (announce.announce_all, yard.call_forward_all, statistics_exchange.send_due):
                 try:
                     step(self.ctx)
                 except Exception:  # noqa: BLE001 - the next round must come whatever this one hit
                     log.exception("%s failed", step.__name__)
-            self.wake.wait(self.real_wait)
-            self.wake.clear()
+            self._until_next_round()
+
+    def _until_next_round(self) -> None:
+        """Wait for the next point of the cadence's grid in node time (or for `stop`)."""
+        due = (math.floor(self.ctx.clock.now().timestamp() / self.every) + 1) * self.every
+        while not self.stopping.is_set() and (left := due - self.ctx.clock.now().timestamp()) > 0:
+            self.wake.wait(real_seconds(self.ctx.clock, left) + 1e-4)
+        self.wake.clear()
 
     def _hold_lease(self) -> bool:
         """Renewed once a third of it has run, not on every round."""

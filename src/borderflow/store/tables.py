@@ -75,10 +75,10 @@ crossings = Table(
     Column("partner_outcome", JSON),
     Column("anonymised_at", UTC_TIME),  # the driver's personal data removed (services/prune.py)
     Index("ix_crossings_gate_status", "gate", "status"),
+    Index("ix_crossings_retention", "status", "updated_at"),
     Index("ix_crossings_partner", "origin_node", "partner_crossing_id"),
     Index("ix_crossings_plate_key", "plate_key"),
     Index("ix_crossings_declarant", "declarant_tax_id", "created_at"),
-    Index("ix_crossings_retention", "status", "updated_at"),
 )
 
 declaration_versions = Table(
@@ -135,6 +135,7 @@ gate_events = Table(
     Column("candidates", JSON, nullable=False),
     Column("review", String(12), nullable=False),  # none | pending | resolved | dismissed
     Column("resolved_by", String(160)),
+    Column("images", JSON),  # evidence: [{"sha256": …, "role": "plate" | "scene"}], see devices/evidence.py
     Index("ix_gate_events_review", "review", "id"),
     Index("ix_gate_events_crossing", "crossing_id", "kind", "id"),
     Index("ix_gate_events_at", "at"),  # retention
@@ -458,4 +459,147 @@ notifications = Table(
     Column("at", UTC_TIME, nullable=False),
     Index("ix_notifications_crossing", "crossing_id", "id"),
     Index("ix_notifications_at", "at"),  # retention
+)
+
+# --- devices at the gate: cameras and barriers, evidence images, barrier commands -----------
+
+# A camera or barrier at one lane of a gate, speaking with its own API key (role device).
+devices = Table(
+    "devices", metadata,
+    Column("id", ID, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("vendor", String(16), nullable=False),  # hikvision | dahua | snapshot | relay | simulated
+    Column("kind", String(8), nullable=False),  # camera | barrier
+    Column("gate", String(16), nullable=False),
+    Column("lane", String(16), nullable=False),
+    Column("api_key_id", ID, ForeignKey("api_keys.id"), nullable=False, unique=True),
+    Column("config", JSON, nullable=False),  # camera lane numbers to node lanes; a relay's URL
+    Column("created_at", UTC_TIME, nullable=False),
+    Column("last_contact_at", UTC_TIME),
+    Column("last_contact_kind", String(16)),  # event | heartbeat | barrier_state
+    Column("retired_at", UTC_TIME),
+    Index("ix_devices_gate_lane", "gate", "lane", "kind"),
+)
+
+# Plate and scene images, content-addressed files under the data directory; a row per image.
+evidence_images = Table(
+    "evidence_images", metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("content_type", String(32), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("stored_at", UTC_TIME, nullable=False),
+    Column("keep_until", UTC_TIME, nullable=False),
+    Column("purged_at", UTC_TIME),
+    Index("ix_evidence_images_keep_until", "keep_until"),
+)
+
+# What the node told a barrier to do, and whether the barrier said it did.
+barrier_commands = Table(
+    "barrier_commands", metadata,
+    Column("id", AUTO_ID, primary_key=True, autoincrement=True),
+    Column("device_id", ID, ForeignKey("devices.id"), nullable=False),
+    Column("gate", String(16), nullable=False),
+    Column("lane", String(16), nullable=False),
+    Column("gate_event_id", BigInteger, ForeignKey("gate_events.id")),
+    Column("crossing_id", ID, ForeignKey("crossings.id")),
+    Column("command", String(8), nullable=False),  # open
+    Column("state", String(12), nullable=False),  # pending | sent | confirmed | failed
+    Column("issued_at", UTC_TIME, nullable=False),
+    Column("confirm_by", UTC_TIME, nullable=False),
+    Column("sent_at", UTC_TIME),
+    Column("confirmed_at", UTC_TIME),
+    Column("reported_state", String(16)),
+    Column("error", Text),
+    Column("acknowledged_by", String(160)),
+    Column("acknowledged_at", UTC_TIME),
+    Index("ix_barrier_commands_gate_state", "gate", "state", "id"),
+    Index("ix_barrier_commands_device", "device_id", "id"),
+)
+
+# --- trade statistics ----------------------------------------------------------
+
+# One row per goods line of a crossing the barrier let out, every reporting key derived at
+# the exit (domain/statistics.fact_rows), so statistics are one GROUP BY with no JSON.
+trade_lines = Table(
+    "trade_lines", metadata,
+    Column("id", AUTO_ID, primary_key=True, autoincrement=True),
+    Column("crossing_id", ID, ForeignKey("crossings.id"), nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("exited_at", UTC_TIME, nullable=False),
+    Column("day", String(10), nullable=False),  # the gate's local calendar
+    Column("week", String(8), nullable=False),
+    Column("month", String(7), nullable=False),
+    Column("quarter", String(7), nullable=False),
+    Column("year", String(4), nullable=False),
+    Column("gate", String(16), nullable=False),
+    Column("gate_pair", String(40), nullable=False),
+    Column("province", String(64), nullable=False),
+    Column("direction", String(8), nullable=False),
+    Column("risk_lane", String(8), nullable=False),
+    Column("declarant_tax_id", String(32), nullable=False),
+    Column("hs_code", String(16), nullable=False),
+    Column("hs_chapter", String(2), nullable=False),
+    Column("hs_heading", String(4), nullable=False),
+    Column("hs_subheading", String(6), nullable=False),
+    Column("commodity_group", String(32), nullable=False),
+    Column("origin", String(2), nullable=False),
+    Column("containers", Integer, nullable=False),
+    Column("gross_kg", Float, nullable=False),
+    Column("net_kg", Float, nullable=False),
+    Column("value", Float, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("value_usd", Float),  # NULL: no rate for the currency on that day (counted apart)
+    Column("firsts", BigInteger, nullable=False),  # 32 bits: see domain/statistics
+    Column("crossing_minutes", Float),  # first arrival at the gate → exit (line 0 only)
+    Column("yard_minutes", Float),  # yard check-in → called forward (line 0 only)
+    UniqueConstraint("crossing_id", "line_no", name="uq_trade_lines_crossing_line"),
+    Index("ix_trade_lines_day", "day"),
+    Index("ix_trade_lines_declarant", "declarant_tax_id", "day"),
+    Index("ix_trade_lines_currency", "currency", "day"),
+)
+
+# Reference exchange rates the operator imported (`borderflow rates import`), one per currency and day.
+exchange_rates = Table(
+    "exchange_rates", metadata,
+    Column("currency", String(3), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("units_per_usd", Float, nullable=False),
+    Column("source", String(200), nullable=False),
+    Column("imported_at", UTC_TIME, nullable=False),
+)
+
+# Periodic statistics reports, both directions: each part of a statistics_report message.
+statistics_reports = Table(
+    "statistics_reports", metadata,
+    Column("message_id", ID, primary_key=True),
+    Column("report_id", ID, nullable=False),
+    Column("direction", String(8), nullable=False),  # sent | received
+    Column("partner", String(64), nullable=False),
+    Column("gate", String(16), nullable=False),  # the sender's gate
+    Column("period", String(8), nullable=False),
+    Column("part", Integer, nullable=False),
+    Column("parts", Integer, nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("at", UTC_TIME, nullable=False),
+    Index("ix_statistics_reports_period", "partner", "period", "direction"),
+)
+
+# The partner's figures per crossing, from the statistics reports it sent (the newest wins).
+partner_trade_crossings = Table(
+    "partner_trade_crossings", metadata,
+    Column("partner", String(64), primary_key=True),
+    Column("crossing_id", String(64), primary_key=True),  # the partner's crossing
+    Column("counterpart_id", String(64)),  # ours, when the partner knows it
+    Column("reference", String(32), nullable=False),
+    Column("gate", String(16), nullable=False),  # the partner's gate
+    Column("direction", String(8), nullable=False),  # as the partner sees it
+    Column("period", String(8), nullable=False),  # the partner's month
+    Column("exited_at", UTC_TIME, nullable=False),
+    Column("gross_kg", Float, nullable=False),
+    Column("value_usd", Float),
+    Column("hs_subheadings", String(200), nullable=False),  # sorted, comma-separated
+    Column("report_id", ID, nullable=False),
+    Column("received_at", UTC_TIME, nullable=False),
+    Index("ix_partner_trade_crossings_counterpart", "partner", "counterpart_id"),
+    Index("ix_partner_trade_crossings_period", "partner", "period"),
 )

@@ -27,9 +27,12 @@ def mount(app: FastAPI, ctx: NodeContext) -> None:
     """Add the web screens to `app`."""
     from borderflow.web.pages import FormExpired, LoginRequired, Web, WrongRole, home_for, redirect, render
     from borderflow.web.routes import auth, console, console_actions, portal, portal_actions, public
+    from borderflow.web.routes import devices as device_screens
+    from borderflow.web.routes import statistics as statistics_screens
 
     app.state.web = Web(ctx)
-    for module in (auth, console, console_actions, portal, portal_actions, public):
+    for module in (auth, console, console_actions, portal, portal_actions, public, device_screens,
+                   statistics_screens):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

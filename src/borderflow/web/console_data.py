@@ -21,20 +21,20 @@ from borderflow.domain.signoffs import AGENCIES
 from borderflow.services import bookings, capacity, crossings, exchange_ops, gate, signoffs, yard_views
 from borderflow.services.context import NodeContext
 from borderflow.store import tables as t
-from borderflow.web import optional
+from borderflow.web import device_views, optional
 
 HOURS = 12  # hours of capacity shown ahead
 IN_CONTACT_S = 300  # a partner heard from within this time is "in contact"
 ACTIVE = ("declared", "in_transit", "arrived", "inspecting", "held", "released")
 LANES = ("red", "yellow", "blue", "green")
 PANELS = {
-    "gate_operator": ("yard", "lanes", "reviews", "crossings", "holds", "capacity", "partner"),
-    "customs": ("signoffs", "holds", "crossings", "reviews", "yard", "lanes", "partner", "capacity"),
-    "border_guard": ("signoffs", "holds", "reviews", "yard", "lanes", "crossings", "partner", "capacity"),
+    "gate_operator": ("yard", "lanes", "devices", "reviews", "crossings", "holds", "capacity", "partner"),
+    "customs": ("signoffs", "holds", "crossings", "reviews", "yard", "lanes", "partner", "capacity", "devices"),
+    "border_guard": ("signoffs", "holds", "reviews", "yard", "lanes", "crossings", "partner", "capacity", "devices"),
     "quarantine": ("signoffs", "crossings", "holds", "yard", "partner"),
-    "supervisor": ("yard", "holds", "signoffs", "reviews", "crossings", "lanes", "partner", "capacity"),
+    "supervisor": ("yard", "holds", "signoffs", "reviews", "crossings", "lanes", "devices", "partner", "capacity"),
 }
-NEEDS = {"reviews": "gate.review", "signoffs": "crossing.inspect"}  # panels only some roles may see
+NEEDS = {"reviews": "gate.review", "signoffs": "crossing.inspect", "devices": "device.read"}  # only some roles see
 
 
 def panel_names(principal: Principal) -> tuple[str, ...]:
@@ -77,6 +77,8 @@ def gather(ctx: NodeContext, principal: Principal, gate_code: str, direction: st
             out["reviews"] = reviews(uow, principal, gate_code)
         if "lanes" in wanted:
             out["lanes"] = last_reads(uow, gate_code)
+        if "devices" in wanted:
+            out["devices"] = device_views.panel(ctx, uow, gate_code)
         if "partner" in wanted:
             out["partner"] = partner_links(ctx, uow, principal)
         if "capacity" in wanted:

@@ -1,54 +1,66 @@
 """Languages of the screens: which one a request gets, its catalogue, and locale-aware formats.
 
 The UI chrome is translated; plates, codes, references and people's names never are.
-Domain messages (validation errors, hold reasons) stay as the API gives them.
+What the node says (validation errors, hold reasons, risk reasons, history, the driver's next
+step) is rendered from the node's message catalogues (`borderflow.i18n`) in the page's language.
 """
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from babel import Locale, dates, numbers, units
 from babel.support import NullTranslations, Translations
 from fastapi import Request
 
+from borderflow.i18n import catalogue as node_catalogue
+from borderflow.web import labels
+
 TRANSLATIONS = Path(__file__).with_name("translations")
-LANGS: dict[str, str] = {"vi": "vi", "zh": "zh_Hans_CN", "en": "en"}  # ?lang= code -> Babel locale
+# ?lang= code -> Babel locale of the formats: English as in en-GB, day before month and a 24-hour clock
+LANGS: dict[str, str] = {"vi": "vi", "zh": "zh_Hans_CN", "en": "en_GB"}
+CLOCK = "HH:mm"  # officers read a 24-hour clock in every language, whatever a locale's habit
 LANG_NAMES = {"vi": "Tiếng Việt", "zh": "中文", "en": "English"}  # each in its own language: never translated
 DEFAULT = "en"
 COOKIE = "bf_lang"
+current: ContextVar[str] = ContextVar("borderflow_web_language", default=DEFAULT)
+"""The language of the screen being answered: set by `choose`, read where a message is put into words."""
 
 
 def choose(request: Request) -> str:
     """?lang= wins (and is remembered in a cookie), then the cookie, then Accept-Language."""
     asked = request.query_params.get("lang", "")
-    if asked in LANGS:
-        return asked
     remembered = request.cookies.get(COOKIE, "")
-    if remembered in LANGS:
-        return remembered
-    return from_header(request.headers.get("accept-language", ""))
+    lang = asked if asked in LANGS else remembered if remembered in LANGS else \
+        from_header(request.headers.get("accept-language", ""))
+    current.set(lang)
+    return lang
 
 
 def from_header(header: str) -> str:
-    weighted = []
-    for position, part in enumerate(header.split(",")):
-        tag, _, params = part.strip().partition(";")
-        quality = 1.0
-        if params.strip().startswith("q="):
-            try:
-                quality = float(params.strip()[2:])
-            except ValueError:
-                quality = 0.0
-        weighted.append((-quality, position, tag.strip().lower()))
-    for _, _, tag in sorted(weighted):
-        primary = tag.split("-")[0]
-        if primary in LANGS:
-            return primary
-    return DEFAULT
+    return node_catalogue.from_header(header)
+
+
+def say(text: Any, lang: str | None = None) -> Any:  # noqa: ANN401
+    """What the node said, in `lang` (the screen's language by default); a person's own words as written."""
+    return node_catalogue.render(text, lang or current.get())
+
+
+def field_label(loc: str, lang: str | None = None) -> str:
+    """A form field by its label, as the form shows it: "Goods line 1 — HS code"."""
+    catalogue = translations(lang or current.get())
+    group, row, leaf = labels.field_parts(loc)
+    words = [catalogue.gettext(labels.FIELD[leaf]) if leaf in labels.FIELD else leaf] if leaf else []
+    if group is not None:
+        title = catalogue.gettext(labels.ROW[group]) % {"n": row + 1} if row is not None else \
+            catalogue.gettext(labels.SECTION[group])
+        words.insert(0, title)
+    return " — ".join(words) or loc
 
 
 @cache
@@ -70,8 +82,14 @@ class Formats:
         self.lang, self.locale, self.tz = lang, locale(lang), tz
 
     def when(self, value: datetime | str | None, style: str = "short") -> str:
+        """The date in the language's order and style, the time on a 24-hour clock."""
         at = parse_time(value)
-        return dates.format_datetime(at, style, tzinfo=self.tz, locale=self.locale) if at else "—"
+        if at is None:
+            return "—"
+        local = at.astimezone(self.tz)
+        pattern = str(self.locale.datetime_formats[style]).replace("'", "")
+        return pattern.replace("{1}", dates.format_date(local, style, locale=self.locale)) \
+            .replace("{0}", dates.format_time(local, CLOCK, locale=self.locale))
 
     def day(self, value: datetime | str | None) -> str:
         at = parse_time(value)
@@ -79,7 +97,7 @@ class Formats:
 
     def clock(self, value: datetime | str | None) -> str:
         at = parse_time(value)
-        return dates.format_time(at, "short", tzinfo=self.tz, locale=self.locale) if at else "—"
+        return dates.format_time(at, CLOCK, tzinfo=self.tz, locale=self.locale) if at else "—"
 
     def ago(self, value: datetime | str | None, now: datetime) -> str:
         at = parse_time(value)
@@ -93,6 +111,20 @@ class Formats:
         return numbers.format_decimal(Decimal(str(value)), format=f"#,##0{'.' + '0' * digits if digits else ''}",
                                       locale=self.locale)
 
+    def weight(self, kg: float | int | Decimal | str | None) -> str:
+        """A mass in kilograms as the language writes it: "24,000 kg", "24.000 kg"."""
+        if kg is None or kg == "":
+            return "—"
+        return units.format_unit(Decimal(str(kg)), "mass-kilogram", length="short", format="#,##0.###",
+                                 locale=self.locale)
+
+    def money(self, value: float | int | Decimal | str | None, currency: str) -> str:
+        """An amount with its currency, placed and separated as the language does: "US$72,000.00",
+        "72.000,00 US$"; the currency's own decimals (none for VND)."""
+        if value is None or value == "":
+            return "—"
+        return numbers.format_currency(Decimal(str(value)), currency, locale=self.locale)
+
     def minutes(self, value: float | int | None) -> str:
         if value is None:
             return "—"
@@ -100,6 +132,16 @@ class Formats:
 
     def hours(self, value: float | int) -> str:
         return units.format_unit(value, "duration-hour", length="short", locale=self.locale)
+
+    def say(self, text: Any) -> Any:  # noqa: ANN401
+        return say(text, self.lang)
+
+    def field(self, loc: str) -> str:
+        return field_label(loc, self.lang)
+
+    def in_form_order(self, errors: dict[str, list[str]]) -> list[tuple[str, list[str]]]:
+        """The error summary's entries in the order of the form's fields, not of the checks."""
+        return sorted(errors.items(), key=lambda item: labels.form_position(item[0]))
 
 
 def parse_time(value: datetime | str | None) -> datetime | None:

@@ -1,15 +1,11 @@
-"""Health, the node's gates, who am I, and the audit check."""
+"""Health, the node's gates, and who am I."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlalchemy import select
 
 from borderflow.api.deps import ContextDep, CurrentPrincipal
 from borderflow.api.routes import ERRORS, Route
-from borderflow.domain.errors import Forbidden
-from borderflow.store import audit
-from borderflow.store import tables as t
 
 router = APIRouter(route_class=Route)
 
@@ -34,18 +30,3 @@ def gates(ctx: ContextDep) -> list[dict]:
 def me(principal: CurrentPrincipal) -> dict:
     return {"id": principal.id, "role": principal.role, "name": principal.name,
             "declarant_tax_id": principal.declarant_tax_id}
-
-
-@router.get("/api/v1/audit/verify", tags=["audit"], responses={401: ERRORS[401], 403: ERRORS[403]})
-def audit_verify(ctx: ContextDep, principal: CurrentPrincipal) -> dict:
-    if not principal.may("audit.read"):
-        raise Forbidden(f"role {principal.role} may not read the audit trail")
-    result = verify_chain(ctx.engine)
-    return {"ok": result.ok, "entries": result.entries, "broken_at": result.broken_at, "problem": result.problem}
-
-
-def verify_chain(engine) -> audit.VerifyResult:  # noqa: ANN001
-    with engine.connect() as conn:
-        head = conn.execute(select(t.audit_head)).first()
-        rows = conn.execute(select(t.audit_log).order_by(t.audit_log.c.seq))
-        return audit.verify(iter(rows), head_hash=head.hash if head else None, head_seq=head.seq if head else None)

@@ -15,7 +15,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
 from borderflow.domain.errors import IdentifierError
+from borderflow.domain.messages import say
 from borderflow.domain.identifiers.plate_regions import CN_PROVINCES, VN_PROVINCES
 
 SEPARATORS = re.compile(r"[\s\-.·•_]")
@@ -53,13 +57,13 @@ def compact(text: str) -> str:
 def parse_plate(text: str, country: str, *, trailer: bool = False) -> Plate:
     raw = compact(text or "")
     if not raw:
-        raise IdentifierError("plate.empty", "plate is empty; expected the registration as on the plate")
+        raise IdentifierError("plate.empty", say("plate.empty"))
     if country == "VN":
         return _parse_vn(text, raw, trailer)
     if country == "CN":
         return _parse_cn(text, raw, trailer)
     if not GENERIC_PLATE.match(raw):
-        raise IdentifierError("plate.format", f"{text!r} is not a plate; expected 2 to 10 letters and digits")
+        raise IdentifierError("plate.format", say("plate.format", plate=text))
     return Plate(country, raw, raw, "trailer" if trailer else "vehicle", None)
 
 
@@ -67,24 +71,19 @@ def _parse_vn(text: str, raw: str, trailer: bool) -> Plate:
     m = VN_PLATE.match(raw)
     if not m:
         example = "24R-012.34" if trailer else "24C-123.45"
-        raise IdentifierError("plate.format", f"{text!r} is not a Vietnamese plate; expected 2-digit province, "
-                                              f"series letter and 5 digits, e.g. {example}")
+        raise IdentifierError("plate.format", say("plate.format.vn", plate=text, example=example))
     province, series, serial = m.groups()
     if province not in VN_PROVINCES:
-        raise IdentifierError("plate.province", f"{province} is not a Vietnamese province plate code; expected "
-                                                "e.g. 24 (Lào Cai), 12 (Lạng Sơn), 25 (Lai Châu)")
+        raise IdentifierError("plate.province", say("plate.province.vn", province=province))
     if len(series) == 2 and series not in VN_TWO_LETTER_SERIES:
-        raise IdentifierError("plate.series", f"series {series} is not issued; expected one letter of "
-                                              f"{VN_SERIES} or one of {', '.join(sorted(VN_TWO_LETTER_SERIES))}")
+        raise IdentifierError("plate.series", say("plate.series.pair", series=series, letters=VN_SERIES,
+                                                  pairs=", ".join(sorted(VN_TWO_LETTER_SERIES))))
     if len(series) == 1 and series not in VN_SERIES + "R":
-        raise IdentifierError("plate.series", f"series letter {series} is never issued (no I, J, O, Q, W); "
-                                              f"expected one of {VN_SERIES}")
+        raise IdentifierError("plate.series", say("plate.series.letter", series=series, letters=VN_SERIES))
     if trailer and series != "R":
-        raise IdentifierError("plate.trailer", f"{text!r} is not a trailer plate; trailers and semi-trailers "
-                                               "carry series R, e.g. 24R-012.34")
+        raise IdentifierError("plate.trailer", say("plate.trailer.vn_expected", plate=text))
     if not trailer and series == "R":
-        raise IdentifierError("plate.trailer", f"{text!r} is a trailer plate (series R); expected the "
-                                               "tractor's plate here and the trailer's in trailer_plate")
+        raise IdentifierError("plate.trailer", say("plate.trailer.vn_given", plate=text))
     tail = f"{serial[:3]}.{serial[3:]}" if len(serial) == 5 else serial
     display = f"{province}{series}-{tail}"
     kind: PlateKind = "trailer" if trailer else ("special" if len(series) == 2 else "vehicle")
@@ -94,33 +93,26 @@ def _parse_vn(text: str, raw: str, trailer: bool) -> Plate:
 def _parse_cn(text: str, raw: str, trailer: bool) -> Plate:
     province, rest = raw[:1], raw[1:]
     if province not in CN_PROVINCES:
-        raise IdentifierError("plate.province", f"{text!r} does not start with a Chinese province character; "
-                                                "expected e.g. 桂 (Guangxi) or 云 (Yunnan), as in 桂F12345")
+        raise IdentifierError("plate.province", say("plate.province.cn", plate=text))
     if not rest or not ("A" <= rest[0] <= "Z") or rest[0] in "IO":
-        raise IdentifierError("plate.format", f"{text!r}: the second character must be a letter other than "
-                                              "I or O (the issuing office), as in 桂F12345")
+        raise IdentifierError("plate.format", say("plate.office.cn", plate=text))
     serial = rest[1:]
     if trailer or serial.endswith("挂"):
         if not (len(serial) == 5 and serial.endswith("挂") and all(ch in CN_SERIAL for ch in serial[:4])):
-            raise IdentifierError("plate.trailer", f"{text!r} is not a trailer plate; expected 4 letters or "
-                                                   "digits (no I or O) then 挂, e.g. 桂F1234挂")
+            raise IdentifierError("plate.trailer", say("plate.trailer.cn_expected", plate=text))
         if not trailer:
-            raise IdentifierError("plate.trailer", f"{text!r} is a trailer plate; expected the tractor's plate "
-                                                   "here and the trailer's in trailer_plate")
+            raise IdentifierError("plate.trailer", say("plate.trailer.cn_given", plate=text))
         return Plate("CN", raw, raw, "trailer", CN_PROVINCES[province])
     if len(serial) == 6:
         if re.fullmatch(r"[0-9]{5}[DF]|[DF][A-HJ-NP-Z0-9][0-9]{4}", serial):
             return Plate("CN", raw, raw, "new_energy", CN_PROVINCES[province])
-        raise IdentifierError("plate.format", f"{text!r} has 6 characters, which only new-energy plates have; "
-                                              "expected D or F first (粤BD12345) or last (粤B12345D)")
+        raise IdentifierError("plate.format", say("plate.new_energy.cn", plate=text))
     if len(serial) == 5 and all(ch in CN_SERIAL for ch in serial[:4]) and \
             (serial[4] in CN_SERIAL or serial[4] in CN_SPECIAL_SUFFIX):
         return Plate("CN", raw, raw, "vehicle" if serial[4] in CN_SERIAL else "special", CN_PROVINCES[province])
     if any(ch in "IO" for ch in serial):
-        raise IdentifierError("plate.letters", f"{text!r} contains I or O, which Chinese plates never use; "
-                                               "expected digits 1 and 0 instead")
-    raise IdentifierError("plate.format", f"{text!r} is not a Chinese plate; expected province character, "
-                                          "letter and 5 letters or digits, e.g. 桂F12345")
+        raise IdentifierError("plate.letters", say("plate.letters.cn", plate=text))
+    raise IdentifierError("plate.format", say("plate.format.cn", plate=text))
 
 
 def match_key(text: str) -> str:
@@ -152,6 +144,8 @@ def ocr_distance(read: str, declared: str) -> float:
 
 @dataclass(frozen=True)
 class PlateMatch:
+    """`distance` of the matches; for "none" only something beyond the limit."""
+
     status: Literal["exact", "fuzzy", "ambiguous", "none"]
     matches: tuple[str, ...]
     distance: float
@@ -178,12 +172,38 @@ def _normal(text: str) -> str:
     return compact(text).replace("Đ", "D")
 
 
+PREFILTER_FROM = 32  # candidates; below this the weighted distance is cheap enough for every one
+
+
+@functools.lru_cache(maxsize=65_536)
+def _key(text: str) -> str:
+    return match_key(text)
+
+
+def _near(read: str, candidates: list[str], max_distance: float) -> list[str]:
+    """The candidates that can be within `max_distance`, found by a C-speed Levenshtein scan
+    (rapidfuzz) over the folded keys: a confusable costs nothing there, every other edit costs at
+    least WEAK_COST in the weighted distance, so no more than max_distance // WEAK_COST edits."""
+    edits = int(max_distance // WEAK_COST)
+    keys = [_key(c) for c in candidates]
+    hits = process.extract(_key(read), keys, scorer=Levenshtein.distance, score_cutoff=edits, limit=None)
+    return [candidates[index] for _, _, index in hits]
+
+
+def settled_by_key(match: PlateMatch) -> bool:
+    """Whether matching only the candidates that share the read's key (`match_key`) gave the
+    answer a match over every candidate would: a candidate with another key is at least one
+    non-confusable edit away (WEAK_COST or more), so it cannot tie with or beat a closer one."""
+    return match.status != "none" and match.distance < WEAK_COST
+
+
 def match_plate(read: str, candidates: Iterable[str], *, max_distance: float = 1.0) -> PlateMatch:
     target = _normal(read)
+    unique = list(dict.fromkeys(candidates))
+    if len(unique) >= PREFILTER_FROM:
+        unique = _near(read, unique, max_distance)
     scored: dict[str, float] = {}
-    for candidate in candidates:
-        if candidate in scored:
-            continue
+    for candidate in unique:
         scored[candidate] = _bounded_distance(target, _normal(candidate), max_distance)
     exact = tuple(c for c, d in scored.items() if d == 0)
     if exact:

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from borderflow.domain.errors import NotFound
 from borderflow.domain.signoffs import AGENCIES
 from borderflow.services import crossings
-from borderflow.web import console_data, sessions
+from borderflow.web import console_data, device_views, sessions
 from borderflow.web.pages import fragment, render, require, web
 from borderflow.web.search import find as search_crossings
 
@@ -109,7 +109,8 @@ def crossing(request: Request, crossing_id: str) -> Response:
     try:
         with ctx.uow(write=False) as uow:
             view = crossings.read(uow, who, crossing_id)
+            shown = device_views.for_crossing(uow, view["id"]) if who.may("evidence.read") else []
     except NotFound:
         return render(request, "not_found.html", status=404)
     return render(request, "console/crossing.html", c=view, can=console_data.allowed(who, view["status"]),
-                  signing=console_data.signing(who, view), agencies=AGENCIES)
+                  signing=console_data.signing(who, view), agencies=AGENCIES, evidence=shown)
