@@ -26,10 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, inspect, text, update
 from sqlalchemy.engine import URL, make_url
 
 from borderflow.store import migrate
+from borderflow.store import tables as t
 from borderflow.store.db import make_engine
 
 log = logging.getLogger("borderflow.ops")
@@ -110,12 +111,21 @@ def restore(url: str, path: Path, *, force: bool = False, progress: Progress | N
         now_at = _current_revision(engine)
         if now_at != known[-1]:
             raise BackupError(f"after the restore the schema is at {now_at!r}, expected {known[-1]}")
+        _free_leases(engine)
     finally:
         engine.dispose()
     result = RestoreResult(kind, revision, upgraded, time.monotonic() - started)
     _event("restore.done", path=str(path.resolve()), revision=revision, upgraded_to=upgraded, database=kind,
            duration_s=round(result.seconds, 3))
     return result
+
+
+def _free_leases(engine: Engine) -> None:
+    """The leases in the copy name processes of the backed-up node, which may still be running
+    (on this machine or another): none of them works on the restored database."""
+    with engine.begin() as conn:
+        conn.execute(update(t.worker_leases).values(owner=None, until=None))
+        conn.execute(update(t.partner_links).values(lease_owner=None, lease_until=None))
 
 
 def file_kind(path: Path) -> str:

@@ -167,7 +167,7 @@ def _archive(ctx: NodeContext, now: datetime, delivered_before: datetime, batch:
                 if not rows:
                     break
                 if writer is None:
-                    path = archive_dir / f"outbox-{ctx.node.id}-{now:%Y%m%dT%H%M%S%f}.jsonl"
+                    path = _archive_path(archive_dir, ctx.node.id, now)
                     writer = ArchiveWriter(path, node=ctx.node.id, at=now, before=delivered_before)
                 writer.add(message_line(row, ctx.node.id) for row in rows)  # durable before the rows go
                 uow.conn.execute(delete(t.outbox).where(t.outbox.c.id.in_([row.id for row in rows])))
@@ -186,6 +186,16 @@ def _archive(ctx: NodeContext, now: datetime, delivered_before: datetime, batch:
             uow.log_action(at=now, actor=ACTOR, action="prune.archive", subject=writer.path.name,
                            data={"messages": writer.lines, "sha256": report.archive_sha256, "closed": True})
             uow.commit()
+
+
+def _archive_path(folder: Path, node_id: str, now: datetime) -> Path:
+    """A new file each run, also when two runs are told the same `--now`."""
+    stem = f"outbox-{node_id}-{now:%Y%m%dT%H%M%S%f}"
+    path, n = folder / f"{stem}.jsonl", 1
+    while path.exists():
+        n += 1
+        path = folder / f"{stem}-{n}.jsonl"
+    return path
 
 
 def _archivable(delivered_before: datetime):  # noqa: ANN202

@@ -23,6 +23,7 @@ from borderflow.domain.clock import real_seconds, speed_of
 from borderflow.services import announce, statistics_exchange, yard
 from borderflow.services.context import NodeContext
 from borderflow.store import leases
+from borderflow.store.unit_of_work import UnitOfWork
 
 LEASE = "clockwork"
 LEASE_PERIOD = timedelta(seconds=15)  # real time; see store/leases.py
@@ -75,8 +76,9 @@ class CallForward(threading.Thread):
         now = self.ctx.clock.now()
         if self.held_until is not None and now < self.held_until - self.lease * 2 / 3:
             return True
-        with self.ctx.engine.begin() as conn:
-            taken = leases.hold(conn, LEASE, self.owner, now=now, period=self.lease)
+        with UnitOfWork(self.ctx.engine) as uow:  # in the writers' queue: SQLite's lock is shared
+            taken = leases.hold(uow.conn, LEASE, self.owner, now=now, period=self.lease)
+            uow.commit()
         self.held_until = now + self.lease if taken else None
         return taken
 
@@ -86,7 +88,8 @@ class CallForward(threading.Thread):
         self.join(timeout=10)
         if self.held_until is not None:
             try:
-                with self.ctx.engine.begin() as conn:
-                    leases.release(conn, LEASE, self.owner)
+                with UnitOfWork(self.ctx.engine) as uow:
+                    leases.release(uow.conn, LEASE, self.owner)
+                    uow.commit()
             except Exception:  # noqa: BLE001 - stopping anyway; the lease runs out by itself
                 log.warning("could not release the %s lease", LEASE)
