@@ -26,11 +26,8 @@ send its receipt answers, so the archive (services/archive.py) can rebuild the d
 from __future__ import annotations
 
 import logging
-import os
 import random
-import socket
 import threading
-import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -42,6 +39,8 @@ from borderflow.exchange import envelope as env
 from borderflow.exchange.config import NoSigningKey, Partner
 from borderflow.services.context import NodeContext
 from borderflow.store import tables as t
+from borderflow.store.leases import died_here
+from borderflow.store.leases import owner_name as lease_owner
 
 log = logging.getLogger("borderflow.exchange")
 LEASE = timedelta(seconds=15)  # real time; see the module's docstring
@@ -291,24 +290,3 @@ class Exchange:
         for dispatcher in self.dispatchers:
             dispatcher.stop()
         self.ctx.outbox_listener = None
-
-
-def lease_owner() -> str:
-    """Who holds a lease: this machine and process, so that a node restarted after a crash can
-    tell its dead predecessor's lease from a live worker's and take it back at once."""
-    return f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def died_here(owner: str) -> bool:
-    """Whether `owner` was a process on this machine that no longer runs."""
-    host, _, rest = owner.partition(":")
-    pid = rest.partition(":")[0]
-    if host != socket.gethostname()[:32] or not pid.isdigit():
-        return False  # another machine's worker, or an older owner format: wait for its lease to run out
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False  # alive, someone else's
-    return False
