@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from borderflow.devices.registry import VENDORS
+from borderflow.devices.vendors import VENDORS
 
 app = typer.Typer(help="Cameras and barriers at the gates, each with its own key.", no_args_is_help=True)
 err = Console(stderr=True)

@@ -15,12 +15,11 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from borderflow.devices.vendors import VENDORS
 from borderflow.services import apikeys
 from borderflow.store import audit
 from borderflow.store import tables as t
 
-VENDORS = {"hikvision": "camera", "dahua": "camera", "snapshot": "camera", "relay": "barrier",
-           "simulated": "barrier"}
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
