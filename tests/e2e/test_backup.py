@@ -19,6 +19,7 @@ from borderflow.services.backup import BackupError, backup, restore
 from borderflow.store import migrate, tables as t
 from borderflow.store.db import make_engine
 from tests.support.databases import fresh_pg_database
+from tests.e2e.test_exchange import eventually as wait_for
 from tests.support.declarations import green_cargo
 from tests.support.pair import prepare
 from tests.support.processes import NodeProcess, cli
@@ -47,13 +48,10 @@ def outbox(db_url: str) -> dict[str, tuple]:
         engine.dispose()
 
 
-def eventually(probe, timeout: float = 60, what: str = "condition"):  # noqa: ANN001, ANN201
-    deadline = time.monotonic() + timeout
-    while not (value := probe()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
-    return value
+
+def eventually(probe, *, timeout: float = 60, what: str = "condition"):  # noqa: ANN001, ANN201
+    """The e2e suite's own wait, with this file's longer default."""
+    return wait_for(probe, timeout=timeout, what=what)
 
 
 @pytest.mark.slow

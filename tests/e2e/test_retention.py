@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.support.databases import fresh_pg_database
+from tests.e2e.test_exchange import eventually as wait_for
 from tests.support.declarations import green_cargo
 from tests.support.pair import prepare
 from tests.support.processes import cli
@@ -20,13 +21,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("exchange")]
 DECLARANT = "5300123456"
 
 
-def eventually(probe, timeout: float = 40, what: str = "condition"):  # noqa: ANN001, ANN201
-    deadline = time.monotonic() + timeout
-    while not (value := probe()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
-    return value
+
+def eventually(probe, *, timeout: float = 40, what: str = "condition"):  # noqa: ANN001, ANN201
+    """The e2e suite's own wait, with this file's longer default."""
+    return wait_for(probe, timeout=timeout, what=what)
 
 
 def imported(cn, vn_id: str) -> dict | None:
