@@ -376,6 +376,15 @@ class ApiErrors:
         return f"errors: {self.count}" + (f" ({shown})" if shown else "")
 
 
+def _gist(response: httpx.Response) -> str:
+    """What went wrong, short: a problem's field paths and codes, else the body's start."""
+    try:
+        body = response.json()
+        return "; ".join(f"{e['loc']}: {e['code']}" for e in body.get("errors") or ()) or str(body["detail"])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return response.text[:160]
+
+
 class Api:
     """One node's API with one person's key. `expect` lists the statuses a call may answer; any
     other is counted and raised, so a refusal the demo did not plan for is seen, not swallowed."""
@@ -390,8 +399,7 @@ class Api:
         except httpx.HTTPError as exc:
             raise self.errors.add(f"{method} {path} at {self.node.label}: no answer ({type(exc).__name__})") from None
         if response.status_code not in expect:
-            raise self.errors.add(f"{method} {path} at {self.node.label}: {response.status_code} "
-                                  f"{response.text[:160]}")
+            raise self.errors.add(f"{method} {path} at {self.node.label}: {response.status_code} {_gist(response)}")
         return response
 
     async def get(self, path: str, **kwargs: Any) -> Any:
@@ -563,7 +571,9 @@ class Truck:
     async def declare(self) -> dict:
         from borderflow.sim import declaration_body
         api = self.sender.node.declarant(self.t.declarant.tax_id, self.demo.errors)
-        return await api.post("/api/v1/crossings", declaration_body(self.t, self.trip.arrive_at), expect=(201,))
+        # A driver running late (the nodes booted slower than planned) declares the arrival it now expects.
+        arrive = max(self.trip.arrive_at, self.pace.now())
+        return await api.post("/api/v1/crossings", declaration_body(self.t, arrive), expect=(201,))
 
     async def book(self) -> None:
         """The scenario's booked hour, if the node has a place then; a full or closed hour (409) is
