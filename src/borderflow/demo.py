@@ -6,7 +6,8 @@ Chinese side accepts. Both nodes run as real processes, each on its own SQLite f
 accelerated clock (BORDERFLOW_CLOCK_START/SPEED/ANCHOR: 60× by default, an hour a minute),
 and nothing is bent for the demo: the gates open and close on their own goods hours, each
 node calls trucks forward by itself (its call-forward loop) within the acceptance the
-partner announces, the queue policy decides who goes first, the barrier decides who passes.
+partner announces, the queue policy decides who goes first, the barrier decides who passes
+and tells each goods lane's (simulated) barrier to open, which confirms it did.
 
 The demo plays everybody else, over HTTP, as they would: the declarant (declares, sometimes
 books a slot), the yard camera (sometimes misreads; the yard operator then says which truck
@@ -187,6 +188,7 @@ def set_up(root: Path, base_port: int, fresh: bool, declarants: dict[str, set[st
         for tax_id in sorted(declarants.get(node.name, ())):
             node.declarants[tax_id] = apikeys.create(engine, role="declarant", name=f"declarant {tax_id}",
                                                      declarant_tax_id=tax_id, at=at)
+        install_barriers(engine, load_node(node.name).node, at)
         engine.dispose()
     for here, there in (nodes, nodes[::-1]):
         engine = make_engine(there.db_url)
@@ -203,6 +205,23 @@ def set_up(root: Path, base_port: int, fresh: bool, declarants: dict[str, set[st
             f'[partners."{there.id}"]\nurl = "{there.url}"\napi_key_file = "partner.key"\n'
             f"public_keys = {{ {public} }}\n")
     return nodes
+
+
+def install_barriers(engine: Any, node: Any, at: datetime) -> None:
+    """A simulated barrier on every goods lane, registered as an integrator would (`borderflow
+    device add --vendor simulated`): each `open` the node decides is sent to it and confirmed."""
+    from borderflow.devices import registry
+
+    with engine.connect() as conn:
+        present = {(d.gate, d.lane) for d in registry.listed(conn) if d.kind == "barrier"}
+    for gate in node.gates.values():
+        for lane in gate.lanes:
+            if lane.kind != "goods" or (gate.code, lane.code) in present:
+                continue
+            name = f"barrier-{gate.code}-{lane.code}".lower()
+            key = apikeys.create(engine, role="device", name=name, declarant_tax_id=None, at=at)
+            registry.attach(engine, api_key_id=apikeys.lookup(engine, key).id, name=name, vendor="simulated",
+                            gate=gate.code, lane=lane.code, config={"confirms": True}, at=at)
 
 
 def start_nodes(nodes: Iterable[DemoNode], env: dict[str, dict[str, str]]) -> None:
@@ -913,7 +932,11 @@ async def summarize(demo: Demo) -> list[str]:
         if truck.progress.stuck(demo.stopped_at, last, demo.slack):
             stuck.append(truck)
     waiting = len(exports) - len(crossed) - len(ended) - len(stuck)
+    unconfirmed = [f"{f['gate']} {f['lane']} ({f['state']})" for node in nodes
+                   for f in (await node.api("supervisor", demo.errors).get("/api/v1/devices"))["unconfirmed_barriers"]]
     lines = [demo.errors.line()]
+    if unconfirmed:
+        lines.append(f"barrier openings not confirmed: {len(unconfirmed)} ({'; '.join(unconfirmed[:3])})")
     if problems:
         lines.append(f"disagreements: {len(problems)} ({'; '.join(problems[:3])})")
     if stuck:

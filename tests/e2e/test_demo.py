@@ -71,3 +71,21 @@ def test_both_nodes_ran_on_the_demo_clock_and_their_own_rules(demo):
                if gate in load_node("cn").node.gates}
     assert overrides == planned  # the scenario's own capacity changes (its partner's slower acceptance), no others
     assert signoffs >= 1
+
+
+def test_every_barrier_opening_was_sent_to_the_lanes_barrier_and_confirmed(demo):
+    """Each goods lane has a simulated barrier: the node tells it `open` on each decision that lets a
+    truck through, and it confirms, so the gate operator sees no unconfirmed opening."""
+    _, folder = demo
+    for side in ("vn", "cn"):
+        with sqlite3.connect(folder / side / "borderflow.sqlite") as db:
+            barriers = db.execute("select count(*) from devices where kind = 'barrier'").fetchone()[0]
+            states = dict(db.execute("select state, count(*) from barrier_commands group by state").fetchall())
+            opened = db.execute("select count(*) from gate_events where kind = 'plate_read' "
+                                "and decision = 'open'").fetchone()[0]
+            reported = db.execute("select count(*) from gate_events where kind = 'barrier' "
+                                  "and barrier = 'open'").fetchone()[0]
+        lanes = sum(1 for g in load_node(side).node.gates.values() for lane in g.lanes if lane.kind == "goods")
+        assert barriers == lanes, side
+        assert opened >= 1 and states == {"confirmed": opened}, (side, states, opened)
+        assert reported == opened, side

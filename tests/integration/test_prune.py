@@ -140,3 +140,27 @@ def test_keys_gate_events_and_notifications_go_each_after_its_own_retention(node
     assert [e.data["rows"] for e in audit_actions(node, "prune.gate_events")] == [1]
     assert count(t.idempotency_keys.select().where(k.key == "keep-a-week").subquery()) == 0
     assert rows(node, select(n.id)) == []
+
+
+def test_camera_images_leave_the_disk_after_their_retention_and_their_hashes_stay(node):
+    from tests.devices.support import camera, hikvision_multipart, hikvision_xml, register
+    with node.client("declarant", DECLARANT_TAX_ID) as declarant:
+        truck = declare(declarant)
+    content_type, body = hikvision_multipart(hikvision_xml(plate=truck["plate"]))
+    with camera(node, register(node, "hikvision")) as cam:
+        pushed = cam.post("/api/v1/devices/hikvision/events", content=body, headers={"Content-Type": content_type})
+    assert pushed.status_code == 200, pushed.text
+    hashes = {i["sha256"] for i in pushed.json()["images"]}
+    files = lambda: {p.stem for p in (node.ctx.settings.data_dir / "evidence").rglob("*.jpg")}  # noqa: E731
+    assert len(hashes) == 2 and hashes <= files()
+
+    assert run(node, days=89).evidence_images == 0 and hashes <= files()
+    assert run(node, days=91).evidence_images == 2
+    assert not hashes & files()
+    assert run(node, days=92).evidence_images == 0  # done once
+    events = rows(node, select(t.gate_events.c.images).where(t.gate_events.c.images.is_not(None)))
+    assert {i["sha256"] for (images,) in events for i in images} == hashes
+    assert [e.data["images"] for e in audit_actions(node, "evidence.purge")] == [2]
+    with node.client("customs") as officer:
+        gone = officer.get(f"/api/v1/evidence/{sorted(hashes)[0]}")
+    assert gone.status_code == 410 and gone.json()["code"] == "evidence.purged"

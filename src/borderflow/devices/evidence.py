@@ -109,18 +109,17 @@ def row(conn: Connection, sha256: str) -> dict | None:
 
 def purge(ctx, now: datetime) -> int:  # noqa: ANN001
     """Remove every image past its retention; the rows (and the hashes in events and audit) stay."""
-    e, store, removed = t.evidence_images.c, store_for(ctx), 0
+    e, store = t.evidence_images.c, store_for(ctx)
     with ctx.uow() as uow:
         due = uow.conn.execute(select(e.sha256).where(e.keep_until < now, e.purged_at.is_(None))).scalars().all()
-        for sha in due:
-            store.path(sha).unlink(missing_ok=True)
-            removed += 1
         if due:
             uow.conn.execute(update(t.evidence_images).where(e.sha256.in_(due)).values(purged_at=now))
             uow.log_action(at=now, actor="node", action="evidence.purge", subject=str(len(due)),
                            data={"images": len(due)})
         uow.commit()
-    return removed
+    for sha in due:  # after the commit: a failed commit must not leave rows pointing at removed files
+        store.path(sha).unlink(missing_ok=True)
+    return len(due)
 
 
 def _fsync_dir(path: Path) -> None:

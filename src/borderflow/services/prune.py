@@ -8,7 +8,9 @@
   archive file (services/archive.py) and leave the table. The newest row of a stream stays while
   the stream can still grow (its `seq` is where the next message's number comes from); a
   crossing's stream is finished once the crossing is anonymised;
-- idempotency keys, gate events (not those awaiting review) and notifications past theirs go.
+- idempotency keys, gate events (not those awaiting review) and notifications past theirs go;
+- camera images past BORDERFLOW_EVIDENCE_RETENTION_DAYS leave the disk (devices/evidence.py; their
+  hashes stay in the events and the audit trail).
 
 Every step runs in batches of BORDERFLOW_PRUNE_BATCH_SIZE rows, one short transaction each, so a
 running node keeps answering; each batch appends one audit entry with what it did. What is done
@@ -62,13 +64,15 @@ class PruneReport:
     idempotency_keys: int = 0
     gate_events: int = 0
     notifications: int = 0
+    evidence_images: int = 0
     batches: int = 0
     archive: Path | None = None
     archive_sha256: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {"anonymised": self.anonymised, "archived": self.archived, "idempotency_keys": self.idempotency_keys,
-                "gate_events": self.gate_events, "notifications": self.notifications, "batches": self.batches,
+                "gate_events": self.gate_events, "notifications": self.notifications,
+                "evidence_images": self.evidence_images, "batches": self.batches,
                 "archive": str(self.archive) if self.archive else None, "archive_sha256": self.archive_sha256}
 
 
@@ -88,6 +92,9 @@ def prune(ctx: NodeContext, *, now: datetime, archive_dir: Path, retention: Rete
             setattr(report, name, getattr(report, name) + count)
             report.batches += 1
             tick(name, count)
+    from borderflow.devices import evidence
+    report.evidence_images = evidence.purge(ctx, now)
+    tick("evidence_images", report.evidence_images)
     return report
 
 
