@@ -199,8 +199,10 @@ def set_up(root: Path, base_port: int, fresh: bool, declarants: dict[str, set[st
         shipped = load_node(here.name).node
         public = ", ".join(f'"{k.key_id}" = "{k.public_b64()}"' for k in keyfiles.all_keys(there.folder))
         gates = ", ".join(f'"{g}"' for g in shipped.gates)
+        names = ", ".join(f'{lang} = "{name}"' for lang, name in shipped.names.items())
         (here.folder / "node.toml").write_text(
-            f'[node]\nid = "{shipped.id}"\nname = "{shipped.name}"\ncountry = "{shipped.country}"\n'
+            f'[node]\nid = "{shipped.id}"\nname = "{shipped.name}"\nnames = {{ {names} }}\n'
+            f'country = "{shipped.country}"\n'
             f"gates = [{gates}]\n\n[settings]\nport = {here.port}\n\n"
             f'[partners."{there.id}"]\nurl = "{there.url}"\napi_key_file = "partner.key"\n'
             f"public_keys = {{ {public} }}\n")

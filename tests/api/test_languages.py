@@ -78,7 +78,7 @@ def test_a_booking_refusal_is_in_the_callers_language(declarant, supervisor):
                                                                                 "booking.slot_closed")
     assert "Kim Thành" in refusals["vi"]["detail"] and ("đã kín" in refusals["vi"]["detail"]
                                                          or "không còn chỗ" in refusals["vi"]["detail"])
-    assert "金成口岸" in refusals["zh"]["detail"] and ("约满" in refusals["zh"]["detail"]
+    assert "金城口岸" in refusals["zh"]["detail"] and ("约满" in refusals["zh"]["detail"]
                                                     or "没有可预约名额" in refusals["zh"]["detail"])
     assert "choose another hour" in refusals["en"]["detail"]
     assert refusals["vi"]["params"] == refusals["zh"]["params"] == refusals["en"]["params"]

@@ -79,6 +79,9 @@ def test_a_wall_screen_shows_every_gate_direction_of_the_node_at_once(ui_node, o
     rows = page.locator("tr.gate-row")
     expect(rows).to_have_count(2 * len(ui_node.ctx.node.gates))  # ten: five gates, both directions
     expect(page.locator(".pager")).to_be_hidden()  # nothing to page through
+    expect(page.locator("h1 .sub")).to_have_text(
+        {"vi": "Ban quản lý cửa khẩu biên giới Việt Nam", "zh": "越南边境口岸管理部门",
+         "en": "Vietnam border-gate authority"}[lang])  # the node's own name, in the board's language
     shoot(page, "board" if lang == "vi" else f"board-{lang}", full_page=False)
     for i in range(rows.count()):
         row = rows.nth(i)

@@ -60,6 +60,10 @@ class Node:
     name: str
     gates: dict[str, Gate]
     partners: dict[str, dict] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)  # per language; `name` where one is missing
 
     def gate(self, code: str) -> Gate | None:
         return self.gates.get(code)
+
+    def name_in(self, lang: str) -> str:
+        return self.names.get(lang) or self.name

@@ -231,7 +231,7 @@ def _check_pairs(r: _Reader, gates: dict[str, Gate], codes_: tuple[str, ...]) ->
 def _node_file(r: _Reader, data: dict, base_dir: Path | None) -> NodeFile:
     r.keys(data, "", ("node",), ("settings", "partners", "gates"))
     t = r.table(data["node"], "node")
-    r.keys(t, "node", ("id", "name", "country", "gates"))
+    r.keys(t, "node", ("id", "name", "country", "gates"), ("names",))
     node_id = r.text(t["id"], "node.id", _NODE_ID, "a node id of letters, digits, '.', '_' or '-'")
     country = _country(r, t["country"], "node.country")
     shipped = _shipped_gates()  # checked first, so its own errors name gates.toml
@@ -251,7 +251,8 @@ def _node_file(r: _Reader, data: dict, base_dir: Path | None) -> NodeFile:
         operated[code] = known[code]
     _check_pairs(r, known, tuple(dict.fromkeys([*inline, *operated])))
     node = Node(id=node_id, country=country, name=r.text(t["name"], "node.name"), gates=operated,
-                partners=_partners(r, data.get("partners", {}), node_id, base_dir))
+                partners=_partners(r, data.get("partners", {}), node_id, base_dir),
+                names=_names(r, t["names"], "node.names") if "names" in t else {})
     s = r.table(data.get("settings", {}), "settings")
     r.keys(s, "settings", (), ("port", "rules", "max_body_bytes"))
     rules = r.text(s.get("rules", DEFAULT_RULES), "settings.rules")

@@ -8,7 +8,7 @@ from borderflow.domain.messages import Message, recognise, say
 from borderflow.i18n import render, render_code
 from borderflow.i18n.localize import localize
 
-KIM = {"vi": "Cửa khẩu Kim Thành", "zh": "金成口岸", "en": "Kim Thành Border Gate (road gate II)"}
+KIM = {"vi": "Cửa khẩu Kim Thành", "zh": "金城口岸", "en": "Kim Thành Border Gate (road gate II)"}
 
 
 def test_a_message_is_its_english_text_and_carries_its_code():
@@ -27,9 +27,9 @@ def test_numbers_weights_and_words_per_language():
 def test_gate_names_are_in_each_language_even_from_stored_english():
     stored = "not called forward yet: wait in the Kim Thành Border Gate (road gate II) yard, position 3"
     assert "bãi chờ Cửa khẩu Kim Thành" in render(stored, "vi")
-    assert "金成口岸" in render(stored, "zh")
+    assert "金城口岸" in render(stored, "zh")
     full = say("booking.slot_full", slot="2026-11-23T09:00:00+07:00", gate=KIM, direction="outbound", places=4)
-    assert "Cửa khẩu Kim Thành" in render(full, "vi") and "金成口岸" in render(full, "zh")
+    assert "Cửa khẩu Kim Thành" in render(full, "vi") and "金城口岸" in render(full, "zh")
 
 
 def test_stored_english_is_recognised_with_nested_messages():

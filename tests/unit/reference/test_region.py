@@ -121,6 +121,19 @@ def test_kim_thanh_facts():
     assert kim.goods_hours == (time(7, 0), time(19, 0))
     assert kim.daily_capacity == 1000 and kim.partner_gate == "HEKOU"
     assert kim.names["vi"] == "Cửa khẩu Kim Thành" and load_gates()["HEKOU"].names["zh"] == "河口口岸"
+    assert kim.names["zh"] == "金城口岸"
+
+
+def test_a_node_has_its_name_in_each_language_and_one_name_stands_for_all():
+    vn = load_node("vn").node
+    assert {lang for lang, name in vn.names.items() if name} == {"vi", "zh", "en"}
+    assert vn.name_in("vi").startswith("Ban quản lý") and vn.name_in("en") == vn.name == vn.names["en"]
+    assert load_node("cn").node.name_in("zh") == "中国边境口岸管理部门"
+
+
+def test_a_node_file_without_names_uses_its_name_everywhere(tmp_path):
+    node = load_node(write(tmp_path, GOOD_NODE)).node
+    assert node.names == {} and node.name_in("zh") == "Test node"
 
 
 def test_kim_thanh_goods_hours_in_local_time():
@@ -206,6 +219,8 @@ BAD_CASES = [
                  "is a CN code", id="unlocode-country"),
     pytest.param(GOOD_NODE + "\n[gates.KIMTHANH]\nlanes = []\n", "gates.KIMTHANH.lanes", "at least one",
                  id="no-lanes"),
+    pytest.param(GOOD_NODE.replace('name = "Test node"\n', 'name = "Test node"\nnames = { vi = 3 }\n'),
+                 "node.names.vi", "expected a non-empty string", id="node-name-not-text"),
 ]
 
 
