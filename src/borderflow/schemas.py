@@ -276,6 +276,12 @@ class Crossing(Open):
     declaration: dict[str, Any] | None = Field(default=None, description="full view only")
     events: list[dict[str, Any]] | None = Field(default=None, description="full view only")
     inspections: list[dict[str, Any]] | None = Field(default=None, description="full view only")
+    warnings: list[dict[str, Any]] | None = Field(default=None, description=(
+        "declare answer only: what the declarant should check, nothing refused (the crossing is created). "
+        "Another active declaration of the same plate (`duplicate.plate`, loc `vehicle.plate`) or container "
+        "(`duplicate.container`, loc `containers[i].number`), named by its reference; a declarant hears only "
+        "of its own crossings. Each `{loc, code, params, msg, crossing_id}`, `msg` in the language of "
+        "Accept-Language; at most three crossings per kind"))
 
 
 class GateDecision(Open):

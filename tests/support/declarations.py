@@ -6,6 +6,8 @@ import copy
 import random
 from datetime import datetime, timedelta, timezone
 
+from stdnum import iso6346
+
 HANOI = timezone(timedelta(hours=7))
 
 
@@ -16,6 +18,12 @@ def tomorrow_at(hour: int = 9, minute: int = 30) -> str:
 
 def fresh_plate(rng: random.Random = random.Random()) -> str:
     return f"24C-{rng.randrange(1000):03d}.{rng.randrange(100):02d}"
+
+
+def fresh_container(rng: random.Random = random.Random()) -> str:
+    """A valid ISO 6346 number of its own: the SPEC's CSQU3054383 is on every other test truck."""
+    code = "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(3)) + "U" + f"{rng.randrange(10**6):06d}"
+    return code + iso6346.calc_check_digit(code)
 
 
 def declaration(**overrides) -> dict:

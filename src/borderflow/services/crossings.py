@@ -11,10 +11,11 @@ from borderflow.domain.crossing import Crossing
 from borderflow.domain.declaration import Declaration
 from borderflow.domain.errors import Forbidden, Problem, ValidationFailed
 from borderflow.domain.identifiers.plates import match_key
+from borderflow.domain.messages import to_json
 from borderflow.domain.roles import Principal
 from borderflow.domain.selectivity import DeclarantHistory, assess, audit_draw
 from borderflow.domain.signoffs import Requirement
-from borderflow.domain.validation import validate_declaration
+from borderflow.domain.validation import compact_container, duplicate_warnings, validate_declaration
 from borderflow.services import bookings
 from borderflow.services.access import load_visible
 from borderflow.services.context import NodeContext
@@ -58,7 +59,27 @@ def declare(ctx: NodeContext, uow: UnitOfWork, principal: Principal,
         raise Forbidden(f"role {principal.role} may not declare crossings")
     document, declaration = _checked(ctx, principal, body)
     record = create(ctx, uow, declaration, document, actor=principal.actor, cause="declaration submitted")
-    return 201, crossing_full(record, uow.crossings.events(record.crossing.id))
+    view = crossing_full(record, uow.crossings.events(record.crossing.id))
+    view["warnings"] = _warnings(uow, principal, record.crossing.id, declaration)
+    return 201, view
+
+
+def _warnings(uow: UnitOfWork, principal: Principal, crossing_id: str, declaration: Declaration) -> list[dict]:
+    """What the declarant should look at before the truck comes: another active declaration of
+    the same plate or container, said and never refused. A declarant hears only of its own
+    crossings (the one it may have typed twice, and the only ones it may learn exist: a reference
+    with the plate opens the driver's page); an officer declaring hears of every one.
+
+    Part of the answer, so an idempotent replay says the same even after the other one ended."""
+    own = principal.declarant_tax_id if principal.role == "declarant" else None
+    active = uow.crossings.active_alike(plate_key=match_key(declaration.vehicle.plate),
+                                        containers=list(dict.fromkeys(compact_container(c.number)
+                                                                      for c in declaration.containers)),
+                                        exclude=crossing_id, declarant=own)
+    ids = {other.reference: other_id for other_id, other in active}
+    return [{"loc": w.loc, "code": w.code, "params": to_json(w.params), "msg": str(w.msg),
+             "crossing_id": ids.get(w.params.get("reference"))}
+            for w in duplicate_warnings(declaration, [other for _, other in active])]
 
 
 def create(ctx: NodeContext, uow: UnitOfWork, declaration: Declaration, document: dict, *, actor: str, cause: str,

@@ -13,13 +13,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import (Connection, String, bindparam, cast, delete, func, insert, literal_column, null, select, text,
+                        union_all, update)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from borderflow.domain import lifecycle
 from borderflow.domain.crossing import Crossing, CrossingEvent
 from borderflow.domain.signoffs import Signoff
+from borderflow.domain.validation import ActiveDeclaration, compact_container
 from borderflow.store import tables as t
 
 
@@ -47,6 +49,8 @@ EVENTS_OF = select(t.crossing_events).where(t.crossing_events.c.crossing_id == b
 _EXPECTED = select(_C.id, _C.plate, _C.plate_key).where(_C.gate == bindparam("gate"),
                                                        _C.status.in_(lifecycle.EXPECTED_AT_GATE))
 EXPECTED_WITH_KEY = _EXPECTED.where(_C.plate_key == bindparam("key"))
+INSERT_CONTAINERS = insert(t.crossing_containers)
+DELETE_CONTAINERS = delete(t.crossing_containers).where(t.crossing_containers.c.crossing_id == bindparam("id"))
 HISTORY_OF = select(t.declarant_stats).where(t.declarant_stats.c.tax_id == bindparam("tax_id"))
 # The same query for the driver itself: the statuses are the code's own constants, the gate a parameter.
 _EXPECTED_SQL = ("SELECT id, plate, plate_key FROM crossings WHERE gate = {} AND status IN ("
@@ -54,6 +58,43 @@ _EXPECTED_SQL = ("SELECT id, plate, plate_key FROM crossings WHERE gate = {} AND
 _PARAM = {"qmark": "?", "format": "%s", "pyformat": "%s", "numeric": ":1"}
 _COUNTERS: dict[tuple[str, tuple[str, ...]], Any] = {}  # (dialect, counters) -> upsert statement
 NO_HISTORY = {"crossings": 0, "refused": 0, "inspections_failed": 0, "red_lanes": 0}
+ALIKE_LIMIT = 3
+"""Active crossings named per kind (same plate, same container): enough for the declarant to look,
+and a bounded read however many trucks share a container (a benchmark's, a demo's)."""
+
+
+def _alike(containers: int, own: bool) -> Any:
+    """Active crossings other than `exclude` with the plate key `plate_key` or, for `containers`
+    0, 1 or 2 (two or more), the container number `number` or one of `numbers`; with `own`, only
+    the declarant's `declarant`. Each half is an index lookup that stops at ALIKE_LIMIT rows. No
+    list is expanded into the SQL for the usual truck (one box): that costs more than the query."""
+    x = t.crossing_containers.c
+    # `|| ''`: not through the declarant's index, which would read all of a busy declarant's crossings
+    # to spare sorting the few that share a plate
+    mine = ((_C.declarant_tax_id + literal_column("''")) == bindparam("declarant"),) if own else ()
+    active = text("crossings.status NOT IN (" + ", ".join(f"'{s}'" for s in sorted(lifecycle.TERMINAL)) + ")")
+    by_plate = select(_C.id, _C.reference, _C.status, _C.plate, _C.created_at,
+                      cast(null(), String(40)).label("number")) \
+        .where(_C.plate_key == bindparam("plate_key"), _C.id != bindparam("exclude"), active, *mine) \
+        .order_by(_C.created_at).limit(ALIKE_LIMIT)
+    if not containers:
+        return by_plate
+    number = x.number == bindparam("number") if containers == 1 else x.number.in_(bindparam("numbers", expanding=True))
+    by_container = select(_C.id, _C.reference, _C.status, _C.plate, _C.created_at, x.number) \
+        .select_from(t.crossing_containers.join(t.crossings, _C.id == x.crossing_id)) \
+        .where(number, x.crossing_id != bindparam("exclude"), active, *mine).limit(ALIKE_LIMIT)
+    return union_all(select(by_plate.subquery()), select(by_container.subquery()))
+
+
+ALIKE = {(containers, own): _alike(containers, own) for containers in (0, 1, 2) for own in (False, True)}
+
+
+def container_numbers(declaration: dict) -> list[str]:
+    """The declaration's container numbers in compact form, each once (what `crossing_containers` holds)."""
+    units = declaration.get("containers") or ()
+    found = (compact_container(u["number"])[:40] for u in units
+             if isinstance(u, dict) and isinstance(u.get("number"), str))
+    return list(dict.fromkeys(n for n in found if n))
 
 
 def _counter_upsert(dialect: str, names: tuple[str, ...]) -> Any:
@@ -91,6 +132,7 @@ class CrossingRepository:
             "customs_declaration_no": declaration.get("customs_declaration_no"), "declaration": declaration,
             "created_at": at, "updated_at": at})
         self._add_version(crossing, declaration, actor, at)
+        self._add_containers(crossing.id, container_numbers(declaration))
         self._created_events[crossing.id] = []
         self._flush_events(crossing)
         record = CrossingRecord(crossing, declaration, plate, at, at,
@@ -142,6 +184,10 @@ class CrossingRepository:
                           expected_arrival=expected_arrival,
                           customs_declaration_no=declaration.get("customs_declaration_no"))
             self._add_version(c, declaration, actor, at)
+            numbers = container_numbers(declaration)
+            if numbers != container_numbers(record.declaration):
+                self.conn.execute(DELETE_CONTAINERS, {"id": c.id})
+                self._add_containers(c.id, numbers)
             record.declaration = declaration
             record.plate = plate
         self.conn.execute(UPDATE_CROSSING, values)
@@ -201,6 +247,28 @@ class CrossingRepository:
                           {"tax_id": tax_id, **NO_HISTORY, **increments,
                            **{f"add_{name}": increments[name] for name in names}})
 
+    def active_alike(self, *, plate_key: str, containers: list[str], exclude: str,
+                     declarant: str | None = None) -> list[tuple[str, ActiveDeclaration]]:
+        """(id, declaration) of the active crossings other than `exclude` that share the plate key or
+        one of the compact container numbers, oldest first; with `declarant`, only that declarant's.
+        One SELECT; at most ALIKE_LIMIT crossings per kind."""
+        statement = ALIKE[min(len(containers), 2), declarant is not None]
+        params: dict[str, Any] = {"plate_key": plate_key, "exclude": exclude}
+        if len(containers) == 1:
+            params["number"] = containers[0]
+        elif containers:
+            params["numbers"] = containers
+        if declarant is not None:
+            params["declarant"] = declarant
+        found: dict[str, tuple[Any, list[str]]] = {}
+        for row in self.conn.execute(statement, params):
+            _, numbers = found.setdefault(row.id, (row, []))
+            if row.number is not None:
+                numbers.append(row.number)
+        ordered = sorted(found.values(), key=lambda item: (item[0].created_at, item[0].reference))
+        return [(row.id, ActiveDeclaration(row.reference, row.status, row.plate, tuple(numbers)))
+                for row, numbers in ordered]
+
     def reference_exists(self, reference: str) -> bool:
         return self.conn.execute(select(func.count()).where(t.crossings.c.reference == reference)).scalar_one() > 0
 
@@ -208,6 +276,12 @@ class CrossingRepository:
         self.conn.execute(INSERT_VERSION, {
             "crossing_id": c.id, "version": c.version, "declaration": declaration, "risk_lane": c.risk_lane,
             "risk_reasons": c.risk_reasons, "actor": actor, "created_at": at})
+
+    def _add_containers(self, crossing_id: str, numbers: list[str]) -> None:
+        if len(numbers) == 1:  # the usual truck: one box, no executemany
+            self.conn.execute(INSERT_CONTAINERS, {"number": numbers[0], "crossing_id": crossing_id})
+        elif numbers:
+            self.conn.execute(INSERT_CONTAINERS, [{"number": n, "crossing_id": crossing_id} for n in numbers])
 
     def _flush_events(self, c: Crossing) -> None:
         if c.new_events:

@@ -106,6 +106,16 @@ crossing_events = Table(
     Index("ix_crossing_events_crossing", "crossing_id", "id"),
 )
 
+# Which crossing carries which container, by the number's compact form (upper case, letters and
+# digits only): a second active declaration of one container is found by an index, not by reading
+# every declaration's JSON.
+crossing_containers = Table(
+    "crossing_containers", metadata,
+    Column("number", String(40), primary_key=True),
+    Column("crossing_id", ID, ForeignKey("crossings.id"), primary_key=True),
+    Index("ix_crossing_containers_crossing", "crossing_id"),
+)
+
 declarant_stats = Table(
     "declarant_stats", metadata,
     Column("tax_id", String(32), primary_key=True),

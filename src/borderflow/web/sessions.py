@@ -40,7 +40,8 @@ class Session:
     csrf: str
     pid: str | None = None
     exp: float = 0.0
-    flash: list[dict] = field(default_factory=list)  # {kind: ok|error, text?, what?, ref?, status?}
+    flash: list[dict] = field(default_factory=list)  # {kind: ok|error|warning, text?, what?, ref?, status?,
+    #                                                   code?, params?, links?}
     changed: bool = False
     sid: str | None = None  # the server-side session's id (its SHA-256 is the row's key)
 
@@ -52,9 +53,10 @@ class Session:
     def sign_out(self) -> None:
         self.pid, self.sid, self.csrf, self.flash, self.changed = None, None, secrets.token_urlsafe(24), [], True
 
-    def say(self, kind: str, text: str = "", **facts: str) -> None:
+    def say(self, kind: str, text: str = "", **facts: object) -> None:
         """A message for the next page: `text` is shown as given (the API's words), `facts`
-        (what happened, reference, new status) are shown through the catalogue."""
+        (what happened, reference, new status; or a message's code and params) are shown through
+        the catalogue."""
         self.flash = [*self.flash[-4:], {"kind": kind, "text": text[:600], **facts}]
         self.changed = True
 

@@ -21,6 +21,7 @@ from borderflow.web.refusals import describe
 router = APIRouter(prefix="/portal", include_in_schema=False)
 BLANK_ROWS = {"containers": 1, "goods": 1, "documents": 3}
 SLOT_HOURS = 48
+WARNINGS_SHOWN = 3  # the flash lives in the session cookie: a few lines, not the whole list
 
 
 @router.get("")
@@ -71,7 +72,12 @@ async def declare(request: Request) -> Response:
                               lambda uow: crossings.declare(ctx, uow, who, model))
     except ValidationFailed as exc:
         return _form_page(request, who, values=form, errors=forms.errors_by_field(exc.problems, moved), status=422)
-    sessions.of(request).say("ok", what="declare", ref=view["reference"], status=view["status"])
+    session = sessions.of(request)
+    session.say("ok", what="declare", ref=view["reference"], status=view["status"])
+    for warning in (view.get("warnings") or [])[:WARNINGS_SHOWN]:
+        other = warning.get("crossing_id")  # given only for a crossing this declarant may open
+        session.say("warning", code=warning["code"], params=warning["params"],
+                    links={"reference": f"/portal/crossings/{other}"} if other else None)
     return redirect(request, f"/portal/crossings/{view['id']}")
 
 
