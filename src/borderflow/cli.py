@@ -403,6 +403,7 @@ def report_jwg(period: Annotated[str, typer.Option(help="a quarter (2026-Q3), a 
         raise typer.Exit(2)
     ctx = _context(node)
     try:
+        jwg_report.prepare(ctx)
         with ctx.uow(write=False) as uow:
             report = jwg_report.build(ctx, uow, period, gate_pair=gate_pair, province=province)
     except ValidationFailed as exc:

@@ -68,6 +68,12 @@ def _year_before(day: date) -> date:
     return day.replace(year=day.year - 1, day=min(day.day, 28) if day.month == 2 else day.day)
 
 
+def prepare(ctx: NodeContext) -> None:
+    """Sum the past months first (the report reads this period and the same one a year before)."""
+    from borderflow.services import trade_months
+    trade_months.build(ctx)
+
+
 def build(ctx: NodeContext, uow: UnitOfWork, period: str, *, gate_pair: str | None = None,
           province: str | None = None) -> dict[str, Any]:
     start, end = period_days(period)

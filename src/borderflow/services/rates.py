@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import delete, exists, insert, select, update
 
 from borderflow.domain.errors import Problem
+from borderflow.services import trade_months
 from borderflow.store import tables as t
 from borderflow.store.unit_of_work import UnitOfWork
 
@@ -103,6 +104,7 @@ def store(uow: UnitOfWork, rows: list[dict], at: datetime) -> int:
     for row in rows:
         uow.conn.execute(update(t.trade_lines).where(L.currency == row["currency"], L.day == row["day"])
                          .values(value_usd=L.value / row["units_per_usd"]))
+    trade_months.forget(uow, {row["day"][:7] for row in rows})
     reprice_waiting(uow)
     return len(rows)
 
@@ -111,8 +113,9 @@ def reprice_waiting(uow: UnitOfWork) -> int:
     """Lines without a value in USD whose rate has arrived since (e.g. an exit that raced an import)."""
     rate = select(R.units_per_usd).where(R.currency == L.currency, R.day == L.day).scalar_subquery()
     has_rate = exists().where(R.currency == L.currency, R.day == L.day)
-    return uow.conn.execute(update(t.trade_lines).where(L.value_usd.is_(None), L.currency != "USD", has_rate)
-                            .values(value_usd=L.value / rate)).rowcount
+    waiting = (L.value_usd.is_(None), L.currency != "USD", has_rate)
+    trade_months.forget(uow, uow.conn.execute(select(L.month).where(*waiting).distinct()).scalars())
+    return uow.conn.execute(update(t.trade_lines).where(*waiting).values(value_usd=L.value / rate)).rowcount
 
 
 def rates_for(uow: UnitOfWork, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], float]:

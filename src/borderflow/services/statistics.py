@@ -11,18 +11,18 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, insert, literal, select
+from sqlalchemy import and_, case, func, insert, literal, select, union_all
 
 from borderflow.domain import statistics as st
 from borderflow.domain.errors import Forbidden, ValidationFailed
 from borderflow.domain.roles import Principal
-from borderflow.services import rates
+from borderflow.services import rates, trade_months
 from borderflow.services.context import NodeContext
 from borderflow.store import tables as t
 from borderflow.store.repositories import CrossingRecord
 from borderflow.store.unit_of_work import UnitOfWork
 
-L = t.trade_lines.c
+L, S = t.trade_lines.c, t.trade_month_sums.c
 
 
 def record_exit(ctx: NodeContext, uow: UnitOfWork, record: CrossingRecord, at: datetime) -> None:
@@ -45,6 +45,14 @@ def record_exit(ctx: NodeContext, uow: UnitOfWork, record: CrossingRecord, at: d
         row["value_usd"] = st.usd(row["value"], row["currency"], rates_on.get((row["currency"], row["day"])))
     rows[0].update(crossing_minutes=crossing_minutes, yard_minutes=yard_minutes)
     uow.conn.execute(insert(t.trade_lines), rows)
+    if rows[0]["month"] < trade_months.running_month(ctx, ctx.clock.now()):  # an exit recorded into a past month
+        trade_months.forget(uow, {rows[0]["month"]})
+
+
+def prepare(ctx: NodeContext, q: st.TradeQuery) -> None:
+    """Sum the whole past months the query spans, if not done yet, so that it reads them at once."""
+    if q.period in ("month", "quarter", "year") and q.declarant_tax_id is None:
+        trade_months.build(ctx, q.start, q.end)
 
 
 def _times(uow: UnitOfWork, crossing_id: str, exited_at: datetime) -> tuple[float | None, float | None]:
@@ -94,12 +102,34 @@ def _measures(by: tuple[str, ...]) -> list:
             func.sum(case((L.value_usd.is_(None), 1), else_=0)).label("unpriced_lines")]
 
 
-def _rows(uow: UnitOfWork, q: st.TradeQuery, keys: tuple[str, ...], with_period: bool = True) -> list[dict]:
+def _rows(uow: UnitOfWork, q: st.TradeQuery, keys: tuple[str, ...], with_period: bool = True,
+          summed: tuple[str, ...] = ()) -> list[dict]:
+    """One grouping; the `summed` months (trade_months) from their sums, every other day from its lines."""
     columns = ([L[q.period].label("period")] if with_period else []) + [L[k] for k in keys]
-    query = select(*columns, *_measures(keys)).where(and_(True, *where(q)))
-    if columns:
+    query = select(*columns, *_measures(keys)).where(and_(True, *where(q), *trade_months.outside(summed)))
+    if summed:
+        sums = ([S[q.period].label("period")] if with_period else []) + [S[k] for k in keys]
+        from_sums = select(*sums, *trade_months.measures(st.subset_bit(keys))).where(
+            S.month.in_(summed), *([S.gate.in_(q.gates)] if q.gates is not None else []))
+        if sums:
+            query, from_sums = query.group_by(*columns), from_sums.group_by(*sums)
+        both = union_all(query, from_sums).subquery()
+        names = [c.name for c in both.c if c.name in ("period", *keys)]
+        query = select(*(both.c[n] for n in names), *(func.sum(both.c[m]).label(m) for m in st.MEASURES))
+        if names:
+            query = query.group_by(*(both.c[n] for n in names)).order_by(*(both.c[n] for n in names))
+    elif columns:
         query = query.group_by(*columns).order_by(*columns)
     return [_clean(dict(row._mapping)) for row in uow.conn.execute(query)]
+
+
+def summed_months(ctx: NodeContext, uow: UnitOfWork, q: st.TradeQuery) -> tuple[str, ...]:
+    """The months this query may read from their sums: whole, past, built, and not a declarant's own."""
+    if q.period not in ("month", "quarter", "year") or q.declarant_tax_id is not None:
+        return ()
+    whole = trade_months.whole_months(q.start, q.end, trade_months.first_month(uow),
+                                      trade_months.running_month(ctx, ctx.clock.now()))
+    return tuple(sorted(trade_months.built(uow, whole)))
 
 
 def _clean(row: dict) -> dict:
@@ -114,13 +144,14 @@ def _clean(row: dict) -> dict:
 def trade(ctx: NodeContext, uow: UnitOfWork, q: st.TradeQuery, *, per_dimension: bool = False) -> dict[str, Any]:
     """Rows for the grouping (period first), per-period and grand totals, what was left unpriced, and the
     rates used. With `per_dimension`, one more grouping per dimension (the XLSX's sheets)."""
-    totals = _rows(uow, q, (), with_period=False)
+    summed = summed_months(ctx, uow, q)
+    totals = _rows(uow, q, (), with_period=False, summed=summed)
     answer = {
         "period": q.period, "from": q.start.isoformat() if q.start else None,
         "to": q.end.isoformat() if q.end else None, "by": list(q.by),
         "declarant_tax_id": q.declarant_tax_id,
-        "rows": _labelled(ctx, _rows(uow, q, q.by)),
-        "period_totals": _rows(uow, q, ()),
+        "rows": _labelled(ctx, _rows(uow, q, q.by, summed=summed)),
+        "period_totals": _rows(uow, q, (), summed=summed),
         "totals": totals[0] if totals else _clean({m: 0 for m in st.MEASURES} | {"value_usd": None}),
         "unpriced": _unpriced(uow, q), "rates": rates.used(uow, where(q)),
         "measures": list(st.MEASURES),
@@ -129,7 +160,7 @@ def trade(ctx: NodeContext, uow: UnitOfWork, q: st.TradeQuery, *, per_dimension:
                   "trucks": "a truck counts once in each row it carries goods for, and once in the totals"},
     }
     if per_dimension:
-        answer["by_dimension"] = {name: _labelled(ctx, _rows(uow, q, (name,))) for name in q.by}
+        answer["by_dimension"] = {name: _labelled(ctx, _rows(uow, q, (name,), summed=summed)) for name in q.by}
     return answer
 
 

@@ -22,7 +22,7 @@ from borderflow.domain import statistics as st
 from borderflow.domain.errors import Forbidden, Problem, ValidationFailed
 from borderflow.domain.roles import Principal
 from borderflow.exchange import messages as m
-from borderflow.services import partner, statistics
+from borderflow.services import partner, statistics, trade_months
 from borderflow.services.context import NodeContext
 from borderflow.store import tables as t
 from borderflow.store.unit_of_work import UnitOfWork
@@ -126,6 +126,7 @@ def send_due(ctx: NodeContext) -> None:
         period = previous_month(ctx, gate.code)
         if not _due(ctx, gate.code, period):  # looked at without the writer's lock: most rounds stop here
             continue
+        trade_months.build(ctx, *month_days(period))  # the month is over: sum it once, for every report after
         with ctx.uow() as uow:
             if _due(ctx, gate.code, period, uow):
                 report = queue(ctx, uow, gate.code, period, recipient, actor="node:clockwork")

@@ -566,6 +566,34 @@ trade_lines = Table(
     Index("ix_trade_lines_day", "day"),
     Index("ix_trade_lines_declarant", "declarant_tax_id", "day"),
     Index("ix_trade_lines_currency", "currency", "day"),
+    Index("ix_trade_lines_unpriced", "currency", "day", sqlite_where=text("value_usd IS NULL"),
+          postgresql_where=text("value_usd IS NULL")),  # the few lines still waiting for a rate
+)
+
+# Whole past months of trade_lines, summed once (services/trade_months.py): a year's monthly
+# statistics read twelve months of these instead of every goods line. Grouped by every
+# dimension and by `firsts`, so that trucks still count with SUM over the firsts bit.
+TRADE_MONTH_KEYS = ("month", "quarter", "year", "gate", "gate_pair", "province", "direction", "risk_lane",
+                    "hs_chapter", "hs_heading", "hs_subheading", "commodity_group", "origin", "currency", "firsts")
+trade_months = Table(
+    "trade_months", metadata,
+    Column("month", String(7), primary_key=True),
+    Column("lines", Integer, nullable=False),  # goods lines summed in
+    Column("built_at", UTC_TIME, nullable=False),
+)
+trade_month_sums = Table(
+    "trade_month_sums", metadata,
+    Column("id", AUTO_ID, primary_key=True, autoincrement=True),
+    *(Column(name, String(64) if name not in ("month", "quarter", "year") else String(7), nullable=False)
+      for name in TRADE_MONTH_KEYS if name != "firsts"),
+    Column("firsts", BigInteger, nullable=False),
+    Column("lines", Integer, nullable=False),
+    Column("containers", BigInteger, nullable=False),  # summed over lines: weighted by the firsts bit when read
+    Column("gross_kg", Float, nullable=False),
+    Column("net_kg", Float, nullable=False),
+    Column("value_usd", Float),
+    Column("unpriced_lines", Integer, nullable=False),
+    Index("ix_trade_month_sums_month", "month"),
 )
 
 # Reference exchange rates the operator imported (`borderflow rates import`), one per currency and day.

@@ -26,6 +26,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _result(ctx, principal, period, start, end, by, *, per_dimension=False):  # noqa: ANN001, ANN202
     query = statistics.parse(principal, period, start, end, by)
+    statistics.prepare(ctx, query)
     with ctx.uow(write=False) as uow:
         return statistics.trade(ctx, uow, query, per_dimension=per_dimension)
 

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from borderflow.domain import statistics as st
 from borderflow.domain.errors import DomainError
 from borderflow.services import jwg_report, reconciliation, statistics, statistics_series
-from borderflow.web import i18n, jwg_render, statistics_charts
+from borderflow.web import i18n
 from borderflow.web.pages import LoginRequired, WrongRole, finish, principal, render, web
 
 router = APIRouter(prefix="/statistics", include_in_schema=False)
@@ -43,6 +43,7 @@ def _query(request: Request, who) -> tuple[st.TradeQuery | None, list]:  # noqa:
 
 def _series(request: Request, q: st.TradeQuery) -> dict:
     ctx = web(request).ctx
+    statistics.prepare(ctx, q)
     with ctx.uow(write=False) as uow:
         return statistics_series.monthly(ctx, uow, q)
 
@@ -64,6 +65,7 @@ def chart(request: Request, name: str, fmt: str) -> Response:
     q, _ = _query(request, who)
     if name not in CHARTS or fmt not in FORMATS or q is None:
         return finish(request, Response(status_code=404))
+    from borderflow.web import statistics_charts  # matplotlib: loaded by the first chart, not by every start
     lang = i18n.choose(request)
     words = i18n.translations(lang).gettext
     data = _series(request, q)
@@ -98,12 +100,14 @@ def report(request: Request) -> Response:
     ctx, lang = web(request).ctx, i18n.choose(request)
     params = request.query_params
     try:
+        jwg_report.prepare(ctx)
         with ctx.uow(write=False) as uow:
             built = jwg_report.build(ctx, uow, params.get("period", ""), gate_pair=params.get("gate_pair") or None,
                                      province=params.get("province") or None)
     except DomainError as exc:
         return render(request, "statistics_reconciliation.html", status=422, problems=exc.problems, result=None,
                       partners=list(ctx.node.partners), period=params.get("period", ""), partner="")
+    from borderflow.web import jwg_render  # fpdf and matplotlib: loaded by the first report
     if params.get("format") == "pdf":
         body = jwg_render.pdf(ctx, built, lang)
         name = f"jwg-{built['period']}-{built['scope']}.pdf".replace(" ", "_")
