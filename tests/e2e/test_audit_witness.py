@@ -13,7 +13,7 @@ from borderflow.store.db import make_engine
 from tests.e2e.test_exchange import DECLARANT, eventually
 from tests.support.databases import fresh_pg_database
 from tests.support.declarations import green_cargo
-from tests.support.pair import Side, prepare
+from tests.support.pair import Side, prepare, start_all
 from tests.support.processes import cli
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("exchange")]
@@ -26,7 +26,7 @@ def pair(request, tmp_path):
     if request.param == "sqlite":
         yield from _running(*prepare(tmp_path))
         return
-    with fresh_pg_database() as vn_db, fresh_pg_database() as cn_db:
+    with fresh_pg_database(migrated=True) as vn_db, fresh_pg_database(migrated=True) as cn_db:
         yield from _running(*prepare(tmp_path, vn_db, cn_db))
 
 
@@ -34,7 +34,7 @@ def _running(vn: Side, cn: Side):  # noqa: ANN202
     try:
         for side in (vn, cn):
             side.extra_env.update(FAST)
-            side.start()
+        start_all(vn, cn)
         yield vn, cn
     finally:
         vn.stop(), cn.stop()

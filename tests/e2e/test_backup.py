@@ -21,7 +21,7 @@ from borderflow.store.db import make_engine
 from tests.support.databases import fresh_pg_database
 from tests.e2e.test_exchange import eventually as wait_for
 from tests.support.declarations import green_cargo
-from tests.support.pair import prepare
+from tests.support.pair import prepare, start_all
 from tests.support.processes import NodeProcess, cli
 
 DECLARANT = "5300123456"
@@ -63,10 +63,10 @@ def test_a_backup_under_load_restores_everything_acknowledged_before_it(backend,
             restored_db = f"sqlite:///{tmp_path / 'restored.sqlite'}"
             backup_file = tmp_path / "vn.sqlite.bak"
         else:
-            vn_db, cn_db, restored_db = (stack.enter_context(fresh_pg_database()) for _ in range(3))
+            vn_db, cn_db, restored_db = (stack.enter_context(fresh_pg_database(migrated=True)) for _ in range(3))
             backup_file = tmp_path / "vn.pgdump"
         vn, cn = prepare(tmp_path, vn_db, cn_db)
-        vn.start(), cn.start()
+        start_all(vn, cn)
         stack.callback(vn.stop), stack.callback(cn.stop)
         key, officer = vn.key("declarant", DECLARANT), vn.key("supervisor")  # both in the backup
         acknowledged, errors, stop = [], [], threading.Event()

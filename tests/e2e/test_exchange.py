@@ -10,7 +10,7 @@ import pytest
 
 from tests.support.databases import fresh_pg_database
 from tests.support.declarations import green_cargo
-from tests.support.pair import Side, prepare
+from tests.support.pair import Side, prepare, start_all
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("exchange")]
 DECLARANT = "5300123456"
@@ -63,12 +63,12 @@ def through_the_gate(side: Side, gate: str, plate: str, crossing_id: str) -> dic
 def pair(request, tmp_path):
     if request.param == "sqlite":
         vn, cn = prepare(tmp_path)
-        yield vn.start(), cn.start()
+        yield start_all(vn, cn)
         vn.stop(), cn.stop()
         return
-    with fresh_pg_database() as vn_db, fresh_pg_database() as cn_db:
+    with fresh_pg_database(migrated=True) as vn_db, fresh_pg_database(migrated=True) as cn_db:
         vn, cn = prepare(tmp_path, vn_db, cn_db)
-        yield vn.start(), cn.start()
+        yield start_all(vn, cn)
         vn.stop(), cn.stop()
 
 
@@ -215,7 +215,7 @@ def quiet_pair(tmp_path):
     vn, cn = prepare(tmp_path)
     for side in (vn, cn):
         side.extra_env["BORDERFLOW_CALL_FORWARD_SECONDS"] = "3600"
-    yield vn.start(), cn.start()
+    yield start_all(vn, cn)
     vn.stop(), cn.stop()
 
 

@@ -19,7 +19,7 @@ from tests.e2e.test_exchange import DECLARANT, eventually, import_crossing, thro
 from tests.support.databases import fresh_pg_database
 from tests.support.declarations import green_cargo
 from tests.support.faulty_proxy import FaultyProxy
-from tests.support.pair import Side, prepare
+from tests.support.pair import Side, prepare, start_all
 from tests.support.processes import cli
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("exchange")]
@@ -47,13 +47,13 @@ def drained(side: Side) -> bool:
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_every_message_is_applied_exactly_once_in_stream_order_over_a_bad_network(tmp_path, backend):
-    with (fresh_pg_database() if backend == "postgres" else nullcontext()) as vn_db, \
-         (fresh_pg_database() if backend == "postgres" else nullcontext()) as cn_db:
+    with (fresh_pg_database(migrated=True) if backend == "postgres" else nullcontext()) as vn_db, \
+         (fresh_pg_database(migrated=True) if backend == "postgres" else nullcontext()) as cn_db:
         vn, cn = prepare(tmp_path, vn_db, cn_db)
         proxy = FaultyProxy(cn.url).start()
         vn.write_node_file(cn, partner_url=proxy.url)
         vn.extra_env["BORDERFLOW_EXCHANGE_BATCH_SIZE"] = "3"
-        vn.start(), cn.start()
+        start_all(vn, cn)
         try:
             _run_traffic(vn, cn, proxy)
         finally:
@@ -108,7 +108,7 @@ def _run_traffic(vn: Side, cn: Side, proxy: FaultyProxy) -> None:
 @pytest.fixture
 def running_pair(tmp_path):
     vn, cn = prepare(tmp_path)
-    vn.start(), cn.start()
+    start_all(vn, cn)
     yield vn, cn
     vn.stop(), cn.stop()
 
@@ -211,7 +211,7 @@ def test_a_node_restarted_after_kill_9_takes_its_lease_back_at_once(tmp_path):
     """The dead process's lease would block the exchange until it ran out (15 s); the restarted
     node sees that its holder was a process of this machine that no longer runs."""
     vn, cn = prepare(tmp_path)
-    vn.start(), cn.start()
+    start_all(vn, cn)
     try:
         with vn.client("declarant", DECLARANT) as client:
             client.post("/api/v1/crossings", json=green_cargo(gate="HUUNGHI")).raise_for_status()

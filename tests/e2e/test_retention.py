@@ -14,7 +14,7 @@ import pytest
 from tests.support.databases import fresh_pg_database
 from tests.e2e.test_exchange import eventually as wait_for
 from tests.support.declarations import green_cargo
-from tests.support.pair import prepare
+from tests.support.pair import prepare, start_all
 from tests.support.processes import cli
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("exchange")]
@@ -44,12 +44,12 @@ def log_events(side, event: str) -> list[dict]:
 def pair(request, tmp_path):
     if request.param == "sqlite":
         vn, cn = prepare(tmp_path)
-        yield vn.start(), cn.start()
+        yield start_all(vn, cn)
         vn.stop(), cn.stop()
         return
-    with fresh_pg_database() as vn_db, fresh_pg_database() as cn_db:
+    with fresh_pg_database(migrated=True) as vn_db, fresh_pg_database(migrated=True) as cn_db:
         vn, cn = prepare(tmp_path, vn_db, cn_db)
-        yield vn.start(), cn.start()
+        yield start_all(vn, cn)
         vn.stop(), cn.stop()
 
 

@@ -57,7 +57,7 @@ def declare(vn, count: int) -> list[str]:
 
 @pytest.mark.postgres
 def test_http_workers_serve_while_one_worker_process_at_a_time_does_the_background_work(tmp_path):
-    with fresh_pg_database() as vn_db:
+    with fresh_pg_database(migrated=True) as vn_db:
         vn, cn = prepare(tmp_path, vn_db)
         proxy = CountingProxy(cn.url).start()
         vn.write_node_file(cn, partner_url=proxy.url)

@@ -18,7 +18,7 @@ def engine(request, tmp_path):
         yield eng
         eng.dispose()
         return
-    with fresh_pg_database() as url:
+    with fresh_pg_database(migrated=True) as url:
         eng = make_engine(url)
         migrate.upgrade(eng)
         yield eng

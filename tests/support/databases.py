@@ -5,6 +5,8 @@ Outside CI a missing PostgreSQL skips its tests with a clear message; with CI=tr
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
 import uuid
 from contextlib import contextmanager
@@ -34,14 +36,40 @@ def require_pg() -> None:
 
 
 @contextmanager
-def fresh_pg_database():
+def fresh_pg_database(*, migrated: bool = False):
+    """An empty database, or with `migrated` one at the head revision: copied from a template this
+    process migrated once (the migrations ran on it, so what they make is still what is tested)."""
     require_pg()
     name = f"borderflow_test_{uuid.uuid4().hex[:10]}"
+    template = f' TEMPLATE "{_migrated_template()}"' if migrated else ""
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"{template}')
+    try:
+        yield _url(name)
+    finally:
+        _drop(name)
+
+
+def _url(name: str) -> str:
+    return f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}".replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def _drop(name: str) -> None:
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@functools.cache
+def _migrated_template() -> str:
+    from borderflow.store import migrate
+    from borderflow.store.db import make_engine
+    name = f"borderflow_template_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    base = PG_ADMIN.rsplit("/", 1)[0]
+    atexit.register(_drop, name)
+    engine = make_engine(_url(name))
     try:
-        yield f"{base}/{name}".replace("postgresql://", "postgresql+psycopg://", 1)
+        migrate.upgrade(engine)
     finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        engine.dispose()  # a template is copied only while nobody is connected to it
+    return name

@@ -102,7 +102,7 @@ def running_on(backend: str, data_dir: Path, **settings):
         finally:
             running.stop()
         return
-    with fresh_pg_database() as url:
+    with fresh_pg_database(migrated=True) as url:
         running = start_node(data_dir, url, **settings)
         try:
             yield running

@@ -1,8 +1,10 @@
 """Two sovereign nodes as real processes, set up the way two operators would do it.
 
-Each side runs `borderflow keys generate` and issues the other a partner API key
-with `borderflow apikey create --role partner`; each node file then names the
-partner's URL, its public keys and the file holding the key to call it with.
+Each side generates its signing key and issues the other a partner API key, as
+`borderflow keys generate` and `borderflow apikey create --role partner` do (called here
+in-process: tests/e2e/test_cli.py and test_retention.py run those commands); each node
+file then names the partner's URL, its public keys and the file holding the key to call
+it with. Both nodes start at once (`start_all`): each waits on its own imports.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ from pathlib import Path
 
 import httpx
 
+from borderflow.exchange import keys as keyfiles
 from borderflow.services import apikeys
 from borderflow.store import migrate
 from borderflow.store.db import make_engine
 from tests.support.nodes import TEST_RULES, free_port
-from tests.support.processes import NodeProcess, cli, node_env
+from tests.support.processes import NodeProcess, node_env
 
 IDS = {"vn": "VN-BORDER", "cn": "CN-BORDER"}
 
@@ -66,9 +69,8 @@ class Side:
                             timeout=20)
 
     def generate_key(self) -> None:
-        line = cli(self.env, "keys", "generate", "--node", self.name).stdout.strip()
-        key_id, public = (part.strip().strip('"') for part in line.split("=", 1))
-        self.public_keys[key_id] = public
+        key = keyfiles.generate(self.dir, self.id, datetime.now(UTC))
+        self.public_keys[key.key_id] = key.public_b64()
 
     def write_node_file(self, partner: Side, partner_url: str | None = None) -> None:
         shipped = tomllib.loads(files("borderflow.reference").joinpath("nodes", f"{self.name}.toml").read_text())
@@ -82,8 +84,7 @@ class Side:
             f"public_keys = {{ {keys} }}\n")
 
     def start(self) -> Side:
-        self.process = NodeProcess(self.env, node=str(self.node_file), port=self.port).start()
-        return self
+        return start_all(self)[0]
 
     def stop(self) -> None:
         if self.process:
@@ -104,9 +105,19 @@ def prepare(tmp: Path, vn_db: str | None = None, cn_db: str | None = None) -> tu
     vn, cn = sides
     for here, there in ((vn, cn), (cn, vn)):
         # `there` issues the key `here` calls it with; `here` keeps it in its data folder.
-        issued = cli(there.env, "apikey", "create", "--role", "partner", "--name", here.id,
-                     "--node", there.name).stdout.strip()
+        engine = make_engine(there.db_url)
+        issued = apikeys.create(engine, role="partner", name=here.id, declarant_tax_id=None, at=datetime.now(UTC))
+        engine.dispose()
         (here.dir / "partner.key").write_text(issued + "\n")
     vn.write_node_file(cn)
     cn.write_node_file(vn)
     return vn, cn
+
+
+def start_all(*sides: Side) -> tuple[Side, ...]:
+    """Launch every node, then wait for each to answer: their start-ups overlap."""
+    for side in sides:
+        side.process = NodeProcess(side.env, node=str(side.node_file), port=side.port).launch()
+    for side in sides:
+        side.process.wait_ready()
+    return sides

@@ -37,11 +37,17 @@ class NodeProcess:
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 30) -> NodeProcess:
+        return self.launch().wait_ready(timeout)
+
+    def launch(self) -> NodeProcess:
         self.log = Path(self.env["BORDERFLOW_DATA_DIR"]) / f"node-{self.port}.log"
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen([*BORDERFLOW, "serve", "--node", self.node, "--port", str(self.port),
                                           *self.args],
                                          env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        return self
+
+    def wait_ready(self, timeout: float = 30) -> NodeProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -11,13 +11,7 @@ import csv
 import io
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from borderflow.domain.statistics import MEASURES
-
-BOLD = Font(bold=True)
-
 
 def _header(result: dict[str, Any], keys: list[str], with_period: bool = True) -> list[str]:
     names = (["period"] if with_period else []) + keys
@@ -37,6 +31,9 @@ def to_csv(result: dict[str, Any]) -> str:
 
 
 def to_xlsx(result: dict[str, Any]) -> bytes:
+    from openpyxl import Workbook  # here, not at the top: a node starts without loading the spreadsheet writer
+    from openpyxl.styles import Font
+    bold = Font(bold=True)
     book = Workbook()
     first = book.active
     groupings = [("+".join(result["by"]) or "totals", result["by"], result["rows"])]
@@ -52,7 +49,7 @@ def to_xlsx(result: dict[str, Any]) -> bytes:
         sheet.append(["total"] + [None] * (len(header) - len(MEASURES) - 1)
                      + [result["totals"][m] for m in MEASURES])
         for cell in sheet[1] + sheet[sheet.max_row]:
-            cell.font = BOLD
+            cell.font = bold
     rates = book.create_sheet("rates")
     rates.append(["currency", "date", "units_per_usd", "source"])
     for r in result["rates"]:
