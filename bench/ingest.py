@@ -31,6 +31,8 @@ DECLARE = Path(__file__).with_name("declare.lua")
 def body_template() -> str:
     body = declaration()
     body["vehicle"]["plate"] = "PLATE"
+    for container in body.get("containers") or []:
+        container["number"] = "CONTAINER"  # each request its own (declare.lua): no duplicate warnings
     body["expected_arrival"] = (datetime.now(timezone(timedelta(hours=7))) + timedelta(days=1)).replace(
         hour=10, minute=0, second=0, microsecond=0).isoformat()
     return json.dumps(body)
