@@ -112,6 +112,16 @@ def test_a_truck_declared_on_vn_is_known_on_cn_before_arrival_and_both_end_with_
     assert [m["type"] for m in sent] == ["pre_arrival_notice", "crossing_status"]
     assert all(m["state"] == "delivered" and m["receipt"]["status"] == "applied" for m in sent)
     assert all(m["receipt"]["receiver"] == "CN-BORDER" and m["receipt"]["signature"] for m in sent)
+    # what the node said travels as codes beside its English, so that each side renders it in its own language
+    notice, status_sent = (m["payload"] for m in sent)
+    assert len(notice["risk_reason_codes"]) == len(notice["risk_reasons"])
+    assert status_sent["cause_said"]["code"].startswith("history.") and status_sent["cause"]
+    outcome = vn_view["partner"]["outcome"]
+    assert outcome["reason_codes"] and outcome["reason_codes"][-1]["code"].startswith("history.")
+    with vn.client("supervisor") as client:
+        history = client.get(f"/api/v1/crossings/{declared['id']}", headers={"Accept-Language": "vi"}).json()["events"]
+    clearance = next(e for e in history if e.get("cause_code") == "history.partner_clearance")
+    assert "CN-BORDER" in clearance["cause"] and "released" not in clearance["cause"], clearance
 
 
 def test_a_cancellation_on_either_side_ends_with_both_sides_cancelled(pair):

@@ -26,6 +26,7 @@ TERMS = {
     "term.fruit.081060": "durian", "term.fruit.081090": "dragon fruit, longan, lychee, rambutan or passion fruit",
     "term.fruit.080390": "bananas", "term.fruit.080450": "mangoes or mangosteens", "term.fruit.080711": "watermelons",
     "term.check.document": "document", "term.check.physical": "physical",
+    "term.clearance.released": "released", "term.clearance.refused": "refused",
     "term.priority.perishable": "perishable", "term.priority.trusted": "trusted", "term.priority.ordinary": "ordinary",
     "term.role.declarant": "declarant", "term.role.driver": "driver", "term.role.customs": "customs",
     "term.role.border_guard": "border_guard", "term.role.quarantine": "quarantine",

@@ -109,7 +109,7 @@ HISTORY = {  # causes in a crossing's history
     "history.partner_status": "{sender}: {status:term.status} ({cause:msg})",
     "history.partner_left": "{sender}: the truck left its side",
     "history.partner_stop": "{sender}: {status:term.status} ({cause:msg}): do not let the truck go on",
-    "history.partner_clearance": "{sender} {decision} the truck ({risk_lane:term.risk_lane} lane there)",
+    "history.partner_clearance": "{sender} {decision:term.clearance} the truck ({risk_lane:term.risk_lane} lane there)",
     "history.vehicle_changed": "the vehicle changed from {old} to {new}: the {slot} booking stays with the old "
                                "vehicle and was released; book again for the new one",
 }

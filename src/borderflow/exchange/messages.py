@@ -24,6 +24,14 @@ class Payload(NulFree):
     model_config = ConfigDict(extra="forbid")
 
 
+class Said(Payload):
+    """A message as code and params beside its English text, so that the receiving side renders it
+    in its own language from the code (an unknown code falls back to the text)."""
+
+    code: str = Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
+    params: dict[str, Any] = Field(default_factory=dict, max_length=20)
+
+
 class PreArrivalNotice(Payload):
     """Everything the partner needs to know the truck before it arrives (no retyping)."""
 
@@ -32,6 +40,7 @@ class PreArrivalNotice(Payload):
     gate: str = Field(min_length=1, max_length=16)  # the sender's gate
     risk_lane: Literal["green", "blue", "yellow", "red"]
     risk_reasons: list[str] = Field(max_length=50)
+    risk_reason_codes: list[Said | None] = Field(default_factory=list, max_length=50)  # beside each reason
     version: int = Field(ge=1)
     reason: Literal["declared", "amended"]
     declaration: dict[str, Any]
@@ -44,6 +53,7 @@ class CrossingStatus(Payload):
     status: Literal[STATUSES]  # type: ignore[valid-type]
     risk_lane: Literal["green", "blue", "yellow", "red"]
     cause: str = Field(max_length=500)
+    cause_said: Said | None = None  # the cause as a message, when the node said it (not an officer's words)
     at: PlausibleTime
 
 
@@ -53,6 +63,7 @@ class ClearanceResult(Payload):
     decision: Literal["released", "refused"]
     risk_lane: Literal["green", "blue", "yellow", "red"]
     reasons: list[str] = Field(max_length=50)
+    reason_codes: list[Said | None] = Field(default_factory=list, max_length=50)  # beside each reason
     inspections: list[dict[str, Any]] = Field(default_factory=list, max_length=20)
     at: PlausibleTime
 
@@ -211,3 +222,16 @@ def parse_payload(type_: str, version: int, payload: Any) -> Payload:
 
 def iso(at: datetime) -> str:
     return at.isoformat()
+
+
+def said(text: str, message: Said | None) -> str:
+    """The partner's text as our own message when it sent one we know, else its text as sent."""
+    if message is not None:
+        from borderflow.domain import messages
+        try:
+            revived = messages.from_json({"code": message.code, "params": message.params})
+        except (KeyError, ValueError, TypeError, IndexError, AttributeError):
+            return text  # params that do not fit our sentence: the words as sent are still right
+        if isinstance(revived, messages.Message):
+            return revived
+    return text

@@ -13,6 +13,7 @@ from sqlalchemy import insert, select, update
 
 from borderflow import schemas
 from borderflow.domain import lifecycle
+from borderflow.domain.messages import say
 from borderflow.domain.errors import Conflict, Problem, ValidationFailed
 from borderflow.domain.gates import Gate
 from borderflow.exchange import messages as m
@@ -54,7 +55,7 @@ def pre_arrival_notice(ctx: NodeContext, uow: UnitOfWork, sender: str, p: m.PreA
     existing = uow.crossings.by_partner(sender, p.crossing_id, for_update=True)
     if existing is None:
         crossings.create(ctx, uow, declaration, document, actor=actor,
-                         cause=f"pre-arrival notice from {sender} ({p.reference}, {p.risk_lane} lane there)",
+                         cause=say("history.pre_arrival", sender=sender, reference=p.reference, risk_lane=p.risk_lane),
                          origin_node=sender, crossing_id=p.crossing_id, reference=p.reference,
                          status="declared", status_at=now)
         return
@@ -62,8 +63,8 @@ def pre_arrival_notice(ctx: NodeContext, uow: UnitOfWork, sender: str, p: m.PreA
         crossings.reassess(ctx, uow, existing, declaration, document, actor=actor, fields=["partner amendment"])
         return
     existing.crossing.note("partner_amendment", at=now, actor=actor,
-                           cause=f"{sender} amended to version {p.version} after this side's "
-                                 f"{existing.crossing.status}; not applied", version=p.version)
+                           cause=say("history.partner_amended_late", sender=sender, version=p.version,
+                                     status=existing.crossing.status), version=p.version)
     uow.crossings.save(existing, at=now)
 
 
@@ -87,16 +88,18 @@ def crossing_status(ctx: NodeContext, uow: UnitOfWork, sender: str, p: m.Crossin
     crossing, now, actor = record.crossing, ctx.clock.now(), f"partner:{sender}"
     uow.crossings.set_partner(crossing.id, crossing_id=p.crossing_id, reference=p.reference, status=p.status,
                               status_at=p.at)
-    cause = f"{sender}: {p.status} ({p.cause})"
+    partner_cause = m.said(p.cause, p.cause_said)
+    cause = say("history.partner_status", sender=sender, status=p.status, cause=partner_cause)
     try:
         if crossing.direction == "import" and p.status == "exited":
-            crossing.apply("depart_partner", at=now, actor=actor, cause=f"{sender}: the truck left its side")
+            crossing.apply("depart_partner", at=now, actor=actor, cause=say("history.partner_left", sender=sender))
         elif p.status in ("cancelled", "refused") and crossing.status in (lifecycle.DECLARED, lifecycle.IN_TRANSIT):
             # The other side will not take (or send) this truck: both sides end up cancelled.
             crossing.apply("cancel", at=now, actor=actor, cause=cause)
         elif p.status in ("cancelled", "refused") and crossing.status in (lifecycle.ARRIVED, lifecycle.INSPECTING,
                                                                           lifecycle.RELEASED):
-            crossing.apply("hold", at=now, actor=actor, cause=f"{cause}: do not let the truck go on")
+            crossing.apply("hold", at=now, actor=actor, cause=say("history.partner_stop", sender=sender,
+                                                                   status=p.status, cause=partner_cause))
         else:
             crossing.note("partner_status", at=now, actor=actor, cause=cause, partner_status=p.status)
     except Conflict:  # our side has moved on already (the truck is here): keep the news only
@@ -109,7 +112,8 @@ def clearance_result(ctx: NodeContext, uow: UnitOfWork, sender: str, p: m.Cleara
     now = ctx.clock.now()
     uow.crossings.set_partner(record.crossing.id, outcome=p.model_dump(mode="json"))
     record.crossing.note("partner_clearance", at=now, actor=f"partner:{sender}",
-                         cause=f"{sender} {p.decision} the truck ({p.risk_lane} lane there)", decision=p.decision)
+                         cause=say("history.partner_clearance", sender=sender, decision=p.decision,
+                                   risk_lane=p.risk_lane), decision=p.decision)
     uow.crossings.save(record, at=now)
 
 

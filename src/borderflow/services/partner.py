@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from borderflow.domain import personal_data
+from borderflow.domain import messages, personal_data
 from borderflow.domain.crossing import CrossingEvent
 from borderflow.services.context import NodeContext
 from borderflow.store import tables as t
@@ -54,6 +54,7 @@ def pre_arrival(ctx: NodeContext, uow: UnitOfWork, record: CrossingRecord, reaso
     send(ctx, uow, type_="pre_arrival_notice", recipient=recipient, stream=crossing.id, payload={
         "crossing_id": crossing.id, "reference": crossing.reference, "gate": crossing.gate,
         "risk_lane": crossing.risk_lane, "risk_reasons": list(crossing.risk_reasons),
+        "risk_reason_codes": _codes(crossing.risk_reasons),
         "version": crossing.version, "reason": reason,
         "declaration": personal_data.for_partner(record.declaration)})
 
@@ -67,16 +68,22 @@ def status_news(ctx: NodeContext, uow: UnitOfWork, record: CrossingRecord, event
     send(ctx, uow, type_="crossing_status", recipient=recipient, stream=crossing.id, payload={
         "crossing_id": crossing.id, "counterpart_id": record.partner.get("crossing_id"),
         "reference": crossing.reference, "status": event.to_status, "risk_lane": crossing.risk_lane,
-        "cause": event.cause[:500], "at": ctx.clock.now().isoformat()})
+        "cause": event.cause[:500], "cause_said": _codes([event.cause])[0], "at": ctx.clock.now().isoformat()})
     decision = _clearance(uow, crossing, event.to_status)
     if decision is not None:
         send(ctx, uow, type_="clearance_result", recipient=recipient, stream=crossing.id, payload={
             "crossing_id": crossing.id, "counterpart_id": record.partner.get("crossing_id"),
             "decision": decision, "risk_lane": crossing.risk_lane,
             "reasons": list(crossing.risk_reasons) + [event.cause],
+            "reason_codes": _codes([*crossing.risk_reasons, event.cause]),
             "inspections": [{"kind": i["kind"], "result": i["result"], "notes": i["notes"], "at": i["at"].isoformat()}
                             for i in uow.inspections(crossing.id)],
             "at": ctx.clock.now().isoformat()})
+
+
+def _codes(texts: Any) -> list[dict | None]:  # noqa: ANN401
+    """Each text's message (code and params) where the node said it; None for a person's own words."""
+    return [found.as_json() if found is not None else None for found in messages.recognise_all(texts)]
 
 
 def _clearance(uow: UnitOfWork, crossing, status: str) -> str | None:  # noqa: ANN001
