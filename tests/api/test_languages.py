@@ -105,3 +105,15 @@ def test_the_language_falls_back_to_english(declarant, header, lang):
     response = declarant.get("/api/v1/crossings/00000000-0000-0000-0000-000000000000",
                              headers={"Accept-Language": header})
     assert response.status_code == 404 and response.headers["content-language"] == lang
+
+
+def test_a_refusal_about_the_audit_log_is_in_the_callers_language(supervisor):
+    """A text the node says only now and then (an audit entry not there yet) is a message too."""
+    answers = {lang: supervisor.get("/api/v1/audit/proof", params={"entry": 999_999_999},
+                                    headers={"Accept-Language": header}) for lang, header in LANGS.items()}
+    for response in answers.values():
+        assert response.status_code == 404, response.text
+        assert response.json()["code"] == "problem.not_found"
+    assert "审计记录 999999999" in answers["zh"].json()["detail"]
+    assert "mục nhật ký kiểm tra 999999999" in answers["vi"].json()["detail"]
+    assert "audit entry 999999999" in answers["en"].json()["detail"]

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from borderflow.domain.messages import say
 from borderflow.domain import merkle
 from borderflow.domain.errors import Conflict, Forbidden, NotFound
 from borderflow.domain.roles import Principal
@@ -22,11 +23,10 @@ def inclusion(ctx: NodeContext, principal: Principal, entry: int) -> dict[str, A
     with ctx.engine.connect() as conn:
         row = conn.execute(select(t.audit_log).where(t.audit_log.c.seq == entry)).first()
         if row is None:
-            raise NotFound(f"audit entry {entry}")
+            raise NotFound(say("what.audit_entry", id=entry))
         latest = audit.latest_checkpoint(conn)
         if latest is None or latest.tree_size < entry:
-            raise Conflict(f"audit entry {entry} is numbered but no signed checkpoint covers it yet; the sequencer "
-                           "signs one every few seconds", rule="audit.not_yet_checkpointed")
+            raise Conflict(say("audit.not_yet_checkpointed", id=entry), rule="audit.not_yet_checkpointed")
         size = latest.tree_size
         proof = merkle.inclusion_proof(entry - 1, size, audit.StoredTree(conn).mth)
     leaf = audit.leaf(row)

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, update
 
+from borderflow.domain.messages import say
 from borderflow.domain.errors import Forbidden, NotFound, Problem, ValidationFailed
 from borderflow.domain.roles import Principal
 from borderflow.exchange import messages as m
@@ -188,7 +189,7 @@ def replay(ctx: NodeContext, uow: UnitOfWork, *, partner_id: str, since: datetim
     """Queue again everything made since `since`: for a partner that lost data. Its inbox
     drops what it still has (same message ids); the rest is applied in order."""
     if partner_id not in ctx.exchange.partners:
-        raise NotFound(f"partner {partner_id}; configured: {', '.join(ctx.exchange.partners) or 'none'}")
+        raise NotFound(say("what.partner", id=partner_id, configured=", ".join(ctx.exchange.partners) or "none"))
     o = t.outbox.c
     count = uow.conn.execute(update(t.outbox).where(o.recipient == partner_id, o.created_at >= since).values(
         state="pending", delivered_at=None, next_attempt_at=None, last_error=None)).rowcount

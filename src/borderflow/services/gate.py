@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from borderflow.domain.messages import say
 from borderflow.devices.barrier import commands as barrier_commands
 from borderflow.domain import barrier, lifecycle
 from borderflow.domain.errors import Conflict, Forbidden, NotFound, Problem, ValidationFailed
@@ -174,7 +175,7 @@ def resolve(ctx: NodeContext, uow: UnitOfWork, principal: Principal, event_id: i
     if stored is None:
         raise NotFound(f"gate event {event_id}")
     if stored["review"] != "pending":
-        raise Conflict(f"gate event {event_id} is not waiting for review (it is {stored['review']})",
+        raise Conflict(say("gate.review_not_pending", id=event_id, review=stored["review"]),
                        current_status=stored["review"])
     now = ctx.clock.now()
     if dismiss == (crossing_id is not None):

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
+from borderflow.domain.messages import say
 from borderflow.domain.errors import Conflict
 from borderflow.domain.roles import Principal
 from borderflow.store import tables as t
@@ -32,7 +33,7 @@ def run_once(ctx, principal: Principal, key: str | None, body: Any,  # noqa: ANN
     key nothing is compared, so nothing needs to be serialised.
     """
     if key is not None and not 0 < len(key) <= MAX_KEY_LENGTH:
-        raise Conflict(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters")
+        raise Conflict(say("idempotency.key_length", max=MAX_KEY_LENGTH))
     digest = request_hash(body() if callable(body) else body) if key is not None else ""
     for _ in range(2):
         with ctx.uow() as uow:

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import insert, select, update
 
+from borderflow.domain.messages import say
 from borderflow.devices import registry
 from borderflow.devices.barrier.base import BarrierController, BarrierUnreachable, Command
 from borderflow.devices.barrier.relay import HttpRelay
@@ -133,9 +134,9 @@ def acknowledge(ctx, uow, principal: Principal, command_id: int, note: str) -> d
     c = t.barrier_commands.c
     row = uow.conn.execute(select(t.barrier_commands).where(c.id == command_id)).first()
     if row is None:
-        raise NotFound(f"barrier command {command_id}")
+        raise NotFound(say("what.barrier_command", id=command_id))
     if row.state not in OPEN_STATES or row.acknowledged_at is not None:
-        raise Conflict(f"barrier command {command_id} needs no acknowledgement (it is {row.state})",
+        raise Conflict(say("barrier.no_acknowledgement", id=command_id, state=row.state),
                        current_status=row.state)
     now = ctx.clock.now()
     uow.conn.execute(update(t.barrier_commands).where(c.id == command_id).values(
