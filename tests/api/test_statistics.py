@@ -232,6 +232,17 @@ def test_the_statistics_page_needs_the_permission(seeded):
         assert client.get("/statistics").status_code == 403
 
 
+def test_a_statistics_office_signs_in_to_the_statistics_and_nothing_else(seeded):
+    with closing(signed_in(seeded, "statistics")) as client:
+        home = client.get("/")
+        assert str(home.url).endswith("/statistics") and home.status_code == 200
+        assert 'href="/console"' not in home.text and 'href="/portal"' not in home.text
+        page = client.get("/statistics", params={"from": "2026-06-01", "to": "2026-07-31", "lang": "vi"})
+        assert page.status_code == 200 and "<table" in page.text
+        assert client.get("/console").status_code == 403
+        assert client.get("/portal").status_code == 403
+
+
 def report(seeded, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "BORDERFLOW_DB_URL": str(seeded.ctx.engine.url.render_as_string(hide_password=False)),
            "BORDERFLOW_DATA_DIR": str(seeded.ctx.settings.data_dir), "BORDERFLOW_ENV": "test"}

@@ -102,6 +102,8 @@ async def posted_form(request: Request, kind: str) -> tuple[Principal, dict[str,
 def home_for(who: Principal | None) -> str:
     if who is None:
         return "/login"
+    if who.role == "statistics":
+        return "/statistics"
     return "/console" if who.role in OFFICERS else "/portal"
 
 
