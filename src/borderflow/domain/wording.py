@@ -190,6 +190,13 @@ PROBLEM_BODIES = {  # problem+json `detail` and `title`
     "what.gate_event": "gate event {id}",
     "what.override": "active capacity override {id}",
     "what.barrier_command": "barrier command {id}",
+    "reconciliation.crossed_here_only": "{reference} crossed here; the partner's report has no crossing for it",
+    "reconciliation.crossed_there_only": "{reference} crossed on the partner's side; no crossing here was counted "
+                                         "for it",
+    "reconciliation.other_period": "{reference} is counted in {ours} here and {theirs} there",
+    "reconciliation.gross_weight": "{reference}: gross {ours:n} kg here, {theirs:n} kg there",
+    "reconciliation.hs_subheading": "{reference}: HS {ours:list} here, {theirs:list} there",
+    "reconciliation.value_usd": "{reference}: USD {ours:n} here, {theirs:n} there",
     "what.audit_entry": "audit entry {id}",
     "what.partner": "partner {id}; configured: {configured}",
     "barrier.no_acknowledgement": "barrier command {id} needs no acknowledgement (it is {state})",

@@ -22,7 +22,8 @@ from borderflow.i18n.catalogue import from_header, message_of, render, render_co
 TEXT_FIELDS = ("reason", "hold_reason", "cause", "next_step", "message", "no_call_reason")
 SKIP_PREFIXES = ("/api/v1/exchange",)
 AS_SUBMITTED = frozenset({"declaration", "payload"})  # what a person typed: nothing the node said
-WORTH_A_LOOK = tuple(f'"{name}"'.encode() for name in (*TEXT_FIELDS, "risk_reasons", "warnings"))
+CODED_LISTS = ("warnings", "discrepancies")  # entries with code, params and msg (a warning, a reconciliation's finding)
+WORTH_A_LOOK = tuple(f'"{name}"'.encode() for name in (*TEXT_FIELDS, "risk_reasons", *CODED_LISTS))
 
 
 def localize(value: Any, lang: str) -> Any:  # noqa: ANN401
@@ -46,7 +47,7 @@ def localize(value: Any, lang: str) -> Any:  # noqa: ANN401
                 out[f"{prefix}_code"], out[f"{prefix}_params"] = message.code, to_json(message.params)
         elif key in AS_SUBMITTED:
             out[key] = item
-        elif key == "warnings" and isinstance(item, list):
+        elif key in CODED_LISTS and isinstance(item, list):
             out[key] = [_warning(w, lang) for w in item]
         else:
             out[key] = localize(item, lang)

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from borderflow.domain.messages import say
 from borderflow.domain.errors import Forbidden, Problem, ValidationFailed
 from borderflow.domain.roles import Principal
 from borderflow.services import statistics_exchange
@@ -133,17 +134,11 @@ KINDS = ("crossed_here_only", "crossed_there_only", "other_period", "gross_weigh
 
 
 def _entry(kind: str, here: dict | None, there: dict | None, **params: Any) -> dict[str, Any]:
-    """One discrepancy: a stable `code` with its params (and the English sentence, `msg`)."""
-    ref = (here or there)["reference"]
-    words = {"crossed_here_only": f"{ref} crossed here; the partner's report has no crossing for it",
-             "crossed_there_only": f"{ref} crossed on the partner's side; no crossing here was counted for it",
-             "other_period": f"{ref} is counted in {params.get('ours')} here and {params.get('theirs')} there",
-             "gross_weight": f"{ref}: gross {params.get('ours')} kg here, {params.get('theirs')} kg there",
-             "hs_subheading": f"{ref}: HS {params.get('ours')} here, {params.get('theirs')} there",
-             "value_usd": f"{ref}: USD {params.get('ours')} here, {params.get('theirs')} there"}
-    return {"kind": kind, "code": f"reconciliation.{kind}", "params": {"reference": ref, **params},
-            "msg": words[kind],
-            "here": _side(here), "there": _side(there)}
+    """One discrepancy: a stable `code` with its params, and `msg`, the sentence it says (rendered in
+    the caller's language by the API, as a warning is)."""
+    params = {"reference": (here or there)["reference"], **params}
+    return {"kind": kind, "code": f"reconciliation.{kind}", "params": params,
+            "msg": say(f"reconciliation.{kind}", **params), "here": _side(here), "there": _side(there)}
 
 
 def _side(row: dict | None) -> dict | None:
