@@ -8,6 +8,7 @@ from pathlib import Path
 from borderflow.domain.clock import AcceleratedClock, Clock, SystemClock
 from borderflow.domain.yard_rules import YardRules
 from borderflow.exchange.config import ExchangeConfig, KeyRing, Partner
+from borderflow.exchange.messages import LATEST_VERSION
 from borderflow.reference import codes
 from borderflow.reference.hscodes import hs2022_subheadings
 from borderflow.reference.region import NodeFile, load_node
@@ -57,7 +58,8 @@ def exchange_config(settings: Settings, node_file: NodeFile) -> ExchangeConfig:
     for partner_id, link in node_file.node.partners.items():
         key_file = link.get("api_key_file")
         api_key = Path(key_file).read_text().strip() if key_file and Path(key_file).is_file() else None
-        partners[partner_id] = Partner(partner_id, link["url"], dict(link["public_keys"]), api_key)
+        partners[partner_id] = Partner(partner_id, link["url"], dict(link["public_keys"]), api_key,
+                                       link.get("message_version") or LATEST_VERSION)
     return ExchangeConfig(keys=KeyRing(settings.data_dir), partners=partners,
                           replay_window=timedelta(hours=settings.exchange_replay_window_hours),
                           batch_size=settings.exchange_batch_size,

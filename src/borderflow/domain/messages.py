@@ -112,7 +112,7 @@ def to_json(value: Any) -> Any:
 
 def from_json(value: Any) -> Any:
     """A message's JSON (`{"code": …, "params": …}`, as the partner sends it) back as a Message."""
-    if isinstance(value, Mapping) and set(value) == {"code", "params"} and value["code"] in _TEMPLATES:
+    if isinstance(value, Mapping) and set(value) == {"code", "params"} and known(value["code"]):
         return Message(value["code"], {k: from_json(v) for k, v in (value["params"] or {}).items()})
     return value
 
@@ -236,7 +236,10 @@ def recognise(text: str) -> Message | None:
         except (ValueError, SyntaxError):
             continue
         for candidate in ({k: _number(v) for k, v in params.items()}, params):
-            message = Message(code, candidate)
+            try:
+                message = Message(code, candidate)
+            except (ValueError, TypeError, KeyError, IndexError):  # e.g. "{share:.0%}" read back as text
+                continue
             if message == text:  # the rendering round-trips: this is the sentence
                 return message
     return None
@@ -261,6 +264,8 @@ def _inverse(raw: str, spec: str) -> Any:  # noqa: ANN401
         return _term_code(spec[5:], raw)
     if spec in _KINDS_INVERSE:
         return _KINDS_INVERSE[spec](raw)
+    if spec.endswith("%"):  # "{rate:.0%}" wrote 0.05 as "5%"
+        return float(raw.removesuffix("%")) / 100
     return raw
 
 

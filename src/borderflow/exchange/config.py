@@ -47,6 +47,7 @@ class Partner:
     url: str
     public_keys: dict[str, str]
     api_key: str | None  # our key on the partner's node (role partner)
+    message_version: int = 2  # the newest message schema version the partner's node accepts
 
 
 @dataclass

@@ -37,6 +37,7 @@ from sqlalchemy import and_, bindparam, false, insert, or_, select, update
 from borderflow.domain.clock import real_seconds, speed_of
 from borderflow.exchange import envelope as env
 from borderflow.exchange.config import NoSigningKey, Partner
+from borderflow.exchange.messages import as_version
 from borderflow.services.context import NodeContext
 from borderflow.store import tables as t
 from borderflow.store.leases import died_here
@@ -143,9 +144,10 @@ class Dispatcher(threading.Thread):
         return len(rows)
 
     def _envelope(self, row: Any, now: datetime) -> dict[str, Any]:
-        return {"message_id": row.message_id, "type": row.type, "schema_version": 1, "sender": self.ctx.node.id,
+        version, payload = as_version(row.type, self.partner.message_version, row.payload)
+        return {"message_id": row.message_id, "type": row.type, "schema_version": version, "sender": self.ctx.node.id,
                 "recipient": self.partner.id, "created_at": row.created_at.isoformat(), "sent_at": now.isoformat(),
-                "stream": row.stream, "seq": row.seq, "payload": row.payload}
+                "stream": row.stream, "seq": row.seq, "payload": payload}
 
     def _checked_receipts(self, body: Any, sealed: list[dict]) -> dict[str, dict]:
         receipts = body.get("receipts") if isinstance(body, dict) else None

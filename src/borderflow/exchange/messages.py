@@ -28,7 +28,7 @@ class Said(Payload):
     """A message as code and params beside its English text, so that the receiving side renders it
     in its own language from the code (an unknown code falls back to the text)."""
 
-    code: str = Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
+    code: str = Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_-]*(\.[A-Za-z0-9_-]+)+$")  # risk.<rule id>
     params: dict[str, Any] = Field(default_factory=dict, max_length=20)
 
 
@@ -40,7 +40,6 @@ class PreArrivalNotice(Payload):
     gate: str = Field(min_length=1, max_length=16)  # the sender's gate
     risk_lane: Literal["green", "blue", "yellow", "red"]
     risk_reasons: list[str] = Field(max_length=50)
-    risk_reason_codes: list[Said | None] = Field(default_factory=list, max_length=50)  # beside each reason
     version: int = Field(ge=1)
     reason: Literal["declared", "amended"]
     declaration: dict[str, Any]
@@ -53,7 +52,6 @@ class CrossingStatus(Payload):
     status: Literal[STATUSES]  # type: ignore[valid-type]
     risk_lane: Literal["green", "blue", "yellow", "red"]
     cause: str = Field(max_length=500)
-    cause_said: Said | None = None  # the cause as a message, when the node said it (not an officer's words)
     at: PlausibleTime
 
 
@@ -63,7 +61,6 @@ class ClearanceResult(Payload):
     decision: Literal["released", "refused"]
     risk_lane: Literal["green", "blue", "yellow", "red"]
     reasons: list[str] = Field(max_length=50)
-    reason_codes: list[Said | None] = Field(default_factory=list, max_length=50)  # beside each reason
     inspections: list[dict[str, Any]] = Field(default_factory=list, max_length=20)
     at: PlausibleTime
 
@@ -186,10 +183,26 @@ STATISTICS_CROSSINGS_PER_PART = 8
 
 
 # type -> {schema version -> payload model}
+# Version 2 adds, beside each text the node said, its message as code and params, so that the
+# receiving side renders it in its own language. A node still on version 1 refuses fields it does
+# not know: the sender sends it version 1 (the partner's `message_version` in the node file).
+class PreArrivalNoticeV2(PreArrivalNotice):
+    risk_reason_codes: list[Said | None] = Field(default_factory=list, max_length=50)  # beside each reason
+
+
+class CrossingStatusV2(CrossingStatus):
+    cause_said: Said | None = None  # the cause as a message, when the node said it (not an officer's words)
+
+
+class ClearanceResultV2(ClearanceResult):
+    reason_codes: list[Said | None] = Field(default_factory=list, max_length=50)  # beside each reason
+
+
+LATEST_VERSION = 2
 SCHEMAS: dict[str, dict[int, type[Payload]]] = {
-    "pre_arrival_notice": {1: PreArrivalNotice},
-    "crossing_status": {1: CrossingStatus},
-    "clearance_result": {1: ClearanceResult},
+    "pre_arrival_notice": {1: PreArrivalNotice, 2: PreArrivalNoticeV2},
+    "crossing_status": {1: CrossingStatus, 2: CrossingStatusV2},
+    "clearance_result": {1: ClearanceResult, 2: ClearanceResultV2},
     "capacity_notice": {1: CapacityNotice},
     "incident_report": {1: IncidentReport},
     "hazard_alert": {1: HazardAlert},
@@ -218,6 +231,17 @@ def parse_payload(type_: str, version: int, payload: Any) -> Payload:
         return model.model_validate(payload)
     except ValidationError as exc:
         raise PayloadInvalid(problems_from(exc, ("payload",))) from None
+
+
+def as_version(type_: str, accepted: int, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """The newest version of `type_` the partner accepts, and the payload as that version has it
+    (the newer versions' fields left out)."""
+    versions = SCHEMAS.get(type_) or {1: None}
+    version = max((v for v in versions if v <= accepted), default=min(versions))
+    model = versions[version]
+    if model is None or version == max(versions):
+        return version, payload
+    return version, {k: v for k, v in payload.items() if k in model.model_fields}
 
 
 def iso(at: datetime) -> str:

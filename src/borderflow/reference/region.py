@@ -274,7 +274,7 @@ def _partners(r: _Reader, value: Any, node_id: str, base_dir: Path | None) -> di
         if partner_id == node_id:
             r.fail(key, "a node cannot be its own partner")
         t = r.table(raw, key)
-        r.keys(t, key, ("url",), ("public_keys", "api_key_file"))
+        r.keys(t, key, ("url",), ("public_keys", "api_key_file", "message_version"))
         url = r.text(t["url"], f"{key}.url")
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -286,5 +286,9 @@ def _partners(r: _Reader, value: Any, node_id: str, base_dir: Path | None) -> di
         if key_file is not None:
             key_file = Path(r.text(key_file, f"{key}.api_key_file")).expanduser()
             key_file = str(base_dir / key_file if base_dir is not None else key_file)
-        partners[partner_id] = {"url": url.rstrip("/"), "public_keys": dict(keys), "api_key_file": key_file}
+        version = t.get("message_version")  # a partner still on an older release: send it what it reads
+        if version is not None:
+            version = r.integer(version, f"{key}.message_version", 1, 2)
+        partners[partner_id] = {"url": url.rstrip("/"), "public_keys": dict(keys), "api_key_file": key_file,
+                                "message_version": version}
     return partners

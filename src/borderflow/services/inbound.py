@@ -88,7 +88,7 @@ def crossing_status(ctx: NodeContext, uow: UnitOfWork, sender: str, p: m.Crossin
     crossing, now, actor = record.crossing, ctx.clock.now(), f"partner:{sender}"
     uow.crossings.set_partner(crossing.id, crossing_id=p.crossing_id, reference=p.reference, status=p.status,
                               status_at=p.at)
-    partner_cause = m.said(p.cause, p.cause_said)
+    partner_cause = m.said(p.cause, getattr(p, "cause_said", None))  # version 2 says it as a code too
     cause = say("history.partner_status", sender=sender, status=p.status, cause=partner_cause)
     try:
         if crossing.direction == "import" and p.status == "exited":

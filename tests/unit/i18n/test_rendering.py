@@ -82,3 +82,10 @@ def test_every_weight_round_trips_through_its_english(weighed, axles):
     said = say("barrier.overweight", weighed_kg=weighed * 100, limit_kg=44_000, axles=axles)
     again = recognise(str(said))
     assert again is not None and again.code == said.code and again == said
+
+
+def test_a_share_written_as_a_percentage_is_recognised_from_stored_english():
+    stored = str(say("risk.random", lane="yellow", rate=0.05))
+    found = recognise(stored)
+    assert found is not None and found.code == "risk.random" and found.params == {"lane": "yellow", "rate": 0.05}
+    assert "5" in render(stored, "vi") and "random selection" not in render(stored, "vi")
