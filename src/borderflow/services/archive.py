@@ -27,6 +27,7 @@ from typing import IO, Any
 
 from borderflow.domain import personal_data
 from borderflow.exchange import envelope as env
+from borderflow.exchange.messages import SCHEMAS, as_version
 
 FORMAT = "borderflow.outbox-archive"
 VERSION = 1
@@ -38,18 +39,36 @@ def _dump(document: dict[str, Any]) -> bytes:
 
 
 def message_line(row: Any, sender: str) -> dict[str, Any]:  # noqa: ANN401 - an outbox row
-    """One archived outbox row; rebuilds the envelope exactly as the dispatcher signed it."""
-    payload, redacted = row.payload, []
+    """One archived outbox row; rebuilds the envelope exactly as the dispatcher signed it (in the
+    schema version it was sent in: the one whose digest the partner's receipt names)."""
+    envelope, redacted = _as_sent(row, sender), []
+    payload = envelope["payload"]
     declaration = payload.get("declaration") if isinstance(payload, dict) else None
     if isinstance(declaration, dict):
         driver = declaration.get("driver") if isinstance(declaration.get("driver"), dict) else {}
         redacted = [f"payload.declaration.driver.{k}" for k in personal_data.PERSONAL if k in driver]
-        payload = {**payload, "declaration": personal_data.anonymised(declaration)}
-    envelope = {"message_id": row.message_id, "type": row.type, "schema_version": 1, "sender": sender,
-                "recipient": row.recipient, "created_at": row.created_at.isoformat(), "sent_at": row.sent_at,
-                "stream": row.stream, "seq": row.seq, "payload": payload, "key_id": row.sent_key_id}
+        envelope["payload"] = {**payload, "declaration": personal_data.anonymised(declaration)}
     return {"envelope": envelope, "receipt": row.receipt, "redacted": redacted,
             "delivered_at": row.delivered_at.isoformat() if row.delivered_at else None}
+
+
+def _as_sent(row: Any, sender: str) -> dict[str, Any]:  # noqa: ANN401
+    """The envelope in each schema version the type has, newest first; the one the receipt's digest
+    names (an anonymised payload matches none: then the newest)."""
+    digest = (row.receipt or {}).get("digest") if isinstance(row.receipt, dict) else None
+    candidates = []
+    for accepted in sorted(SCHEMAS.get(row.type, {1: None}), reverse=True):
+        version, payload = as_version(row.type, accepted, row.payload) if isinstance(row.payload, dict) \
+            else (accepted, row.payload)
+        candidates.append({"message_id": row.message_id, "type": row.type, "schema_version": version,
+                           "sender": sender, "recipient": row.recipient, "created_at": row.created_at.isoformat(),
+                           "sent_at": row.sent_at, "stream": row.stream, "seq": row.seq, "payload": payload,
+                           "key_id": row.sent_key_id})
+    if digest and row.sent_at and row.sent_key_id:
+        for envelope in candidates:
+            if env.digest(envelope) == digest:
+                return envelope
+    return candidates[0]
 
 
 class ArchiveWriter:
