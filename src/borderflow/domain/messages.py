@@ -117,6 +117,16 @@ def from_json(value: Any) -> Any:
     return value
 
 
+def revive(said: Any, text: str) -> str:  # noqa: ANN401
+    """The message the partner sent as JSON beside `text`, when we know its code and its params fit
+    our sentence; else `text` as sent (its words are still right)."""
+    try:
+        revived = from_json(said)
+    except (KeyError, ValueError, TypeError, IndexError, AttributeError):
+        return text
+    return revived if isinstance(revived, Message) else text
+
+
 class EnglishFormatter(string.Formatter):
     """The English rendering: plain digits and ISO times, as the API always answered."""
 

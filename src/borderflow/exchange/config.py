@@ -8,6 +8,7 @@ from pathlib import Path
 
 from borderflow.exchange import keys as keyfiles
 from borderflow.exchange.envelope import SigningKey
+from borderflow.exchange.messages import LATEST_VERSION
 
 
 class NoSigningKey(RuntimeError):
@@ -47,7 +48,7 @@ class Partner:
     url: str
     public_keys: dict[str, str]
     api_key: str | None  # our key on the partner's node (role partner)
-    message_version: int = 2  # the newest message schema version the partner's node accepts
+    message_version: int = LATEST_VERSION  # the newest message schema version the partner's node accepts
 
 
 @dataclass

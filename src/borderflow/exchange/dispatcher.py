@@ -37,7 +37,7 @@ from sqlalchemy import and_, bindparam, false, insert, or_, select, update
 from borderflow.domain.clock import real_seconds, speed_of
 from borderflow.exchange import envelope as env
 from borderflow.exchange.config import NoSigningKey, Partner
-from borderflow.exchange.messages import as_version
+from borderflow.exchange.messages import outbox_envelope
 from borderflow.services.context import NodeContext
 from borderflow.store import tables as t
 from borderflow.store.leases import died_here
@@ -144,10 +144,8 @@ class Dispatcher(threading.Thread):
         return len(rows)
 
     def _envelope(self, row: Any, now: datetime) -> dict[str, Any]:
-        version, payload = as_version(row.type, self.partner.message_version, row.payload)
-        return {"message_id": row.message_id, "type": row.type, "schema_version": version, "sender": self.ctx.node.id,
-                "recipient": self.partner.id, "created_at": row.created_at.isoformat(), "sent_at": now.isoformat(),
-                "stream": row.stream, "seq": row.seq, "payload": payload}
+        return outbox_envelope(row, sender=self.ctx.node.id, recipient=self.partner.id, sent_at=now.isoformat(),
+                               accepted=self.partner.message_version)
 
     def _checked_receipts(self, body: Any, sealed: list[dict]) -> dict[str, dict]:
         receipts = body.get("receipts") if isinstance(body, dict) else None

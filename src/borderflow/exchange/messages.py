@@ -244,18 +244,20 @@ def as_version(type_: str, accepted: int, payload: dict[str, Any]) -> tuple[int,
     return version, {k: v for k, v in payload.items() if k in model.model_fields}
 
 
+def outbox_envelope(row: Any, *, sender: str, recipient: str, sent_at: str | None, accepted: int) -> dict[str, Any]:  # noqa: ANN401
+    """An outbox row as the envelope sent to a partner that accepts up to version `accepted`
+    (unsigned): the dispatcher signs it, the archive rebuilds it to check the receipt's digest."""
+    version, payload = as_version(row.type, accepted, row.payload)
+    return {"message_id": row.message_id, "type": row.type, "schema_version": version, "sender": sender,
+            "recipient": recipient, "created_at": row.created_at.isoformat(), "sent_at": sent_at,
+            "stream": row.stream, "seq": row.seq, "payload": payload}
+
+
 def iso(at: datetime) -> str:
     return at.isoformat()
 
 
 def said(text: str, message: Said | None) -> str:
     """The partner's text as our own message when it sent one we know, else its text as sent."""
-    if message is not None:
-        from borderflow.domain import messages
-        try:
-            revived = messages.from_json({"code": message.code, "params": message.params})
-        except (KeyError, ValueError, TypeError, IndexError, AttributeError):
-            return text  # params that do not fit our sentence: the words as sent are still right
-        if isinstance(revived, messages.Message):
-            return revived
-    return text
+    from borderflow.domain import messages
+    return messages.revive(message.model_dump() if message is not None else None, text)

@@ -27,7 +27,7 @@ from typing import IO, Any
 
 from borderflow.domain import personal_data
 from borderflow.exchange import envelope as env
-from borderflow.exchange.messages import SCHEMAS, as_version
+from borderflow.exchange.messages import SCHEMAS, outbox_envelope
 
 FORMAT = "borderflow.outbox-archive"
 VERSION = 1
@@ -56,14 +56,9 @@ def _as_sent(row: Any, sender: str) -> dict[str, Any]:  # noqa: ANN401
     """The envelope in each schema version the type has, newest first; the one the receipt's digest
     names (an anonymised payload matches none: then the newest)."""
     digest = (row.receipt or {}).get("digest") if isinstance(row.receipt, dict) else None
-    candidates = []
-    for accepted in sorted(SCHEMAS.get(row.type, {1: None}), reverse=True):
-        version, payload = as_version(row.type, accepted, row.payload) if isinstance(row.payload, dict) \
-            else (accepted, row.payload)
-        candidates.append({"message_id": row.message_id, "type": row.type, "schema_version": version,
-                           "sender": sender, "recipient": row.recipient, "created_at": row.created_at.isoformat(),
-                           "sent_at": row.sent_at, "stream": row.stream, "seq": row.seq, "payload": payload,
-                           "key_id": row.sent_key_id})
+    candidates = [{**outbox_envelope(row, sender=sender, recipient=row.recipient, sent_at=row.sent_at,
+                                     accepted=accepted), "key_id": row.sent_key_id}
+                  for accepted in sorted(SCHEMAS.get(row.type, {1: None}), reverse=True)]
     if digest and row.sent_at and row.sent_key_id:
         for envelope in candidates:
             if env.digest(envelope) == digest:

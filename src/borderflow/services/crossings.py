@@ -15,12 +15,12 @@ from borderflow.domain.messages import to_json
 from borderflow.domain.roles import Principal
 from borderflow.domain.selectivity import DeclarantHistory, assess, audit_draw
 from borderflow.domain.signoffs import Requirement
-from borderflow.domain.validation import compact_container, duplicate_warnings, validate_declaration
+from borderflow.domain.validation import duplicate_warnings, validate_declaration
 from borderflow.services import bookings
 from borderflow.services.access import load_visible
 from borderflow.services.context import NodeContext
 from borderflow.services.views import crossing_full, crossing_summary
-from borderflow.store.repositories import CrossingRecord
+from borderflow.store.repositories import CrossingRecord, container_numbers
 from borderflow.store.unit_of_work import UnitOfWork
 
 REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: nothing to misread on a phone
@@ -60,11 +60,11 @@ def declare(ctx: NodeContext, uow: UnitOfWork, principal: Principal,
     document, declaration = _checked(ctx, principal, body)
     record = create(ctx, uow, declaration, document, actor=principal.actor, cause="declaration submitted")
     view = crossing_full(record, uow.crossings.events(record.crossing.id))
-    view["warnings"] = _warnings(uow, principal, record.crossing.id, declaration)
+    view["warnings"] = _warnings(uow, principal, record, declaration)
     return 201, view
 
 
-def _warnings(uow: UnitOfWork, principal: Principal, crossing_id: str, declaration: Declaration) -> list[dict]:
+def _warnings(uow: UnitOfWork, principal: Principal, record: CrossingRecord, declaration: Declaration) -> list[dict]:
     """What the declarant should look at before the truck comes: another active declaration of
     the same plate or container, said and never refused. A declarant hears only of its own
     crossings (the one it may have typed twice, and the only ones it may learn exist: a reference
@@ -73,9 +73,8 @@ def _warnings(uow: UnitOfWork, principal: Principal, crossing_id: str, declarati
     Part of the answer, so an idempotent replay says the same even after the other one ended."""
     own = principal.declarant_tax_id if principal.role == "declarant" else None
     active = uow.crossings.active_alike(plate_key=match_key(declaration.vehicle.plate),
-                                        containers=list(dict.fromkeys(compact_container(c.number)
-                                                                      for c in declaration.containers)),
-                                        exclude=crossing_id, declarant=own)
+                                        containers=container_numbers(record.declaration),  # as the rows hold them
+                                        exclude=record.crossing.id, declarant=own)
     ids = {other.reference: other_id for other_id, other in active}
     return [{"loc": w.loc, "code": w.code, "params": to_json(w.params), "msg": str(w.msg),
              "crossing_id": ids.get(w.params.get("reference"))}

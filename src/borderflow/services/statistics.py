@@ -51,8 +51,14 @@ def record_exit(ctx: NodeContext, uow: UnitOfWork, record: CrossingRecord, at: d
 
 def prepare(ctx: NodeContext, q: st.TradeQuery) -> None:
     """Sum the whole past months the query spans, if not done yet, so that it reads them at once."""
-    if q.period in ("month", "quarter", "year") and q.declarant_tax_id is None:
+    if _reads_sums(q):
         trade_months.build(ctx, q.start, q.end)
+
+
+def _reads_sums(q: st.TradeQuery) -> bool:
+    """Months, quarters and years of everybody's crossings: periods made of whole months, and no
+    declarant's own figures (the sums do not keep who declared)."""
+    return q.period in ("month", "quarter", "year") and q.declarant_tax_id is None
 
 
 def _times(uow: UnitOfWork, crossing_id: str, exited_at: datetime) -> tuple[float | None, float | None]:
@@ -125,7 +131,7 @@ def _rows(uow: UnitOfWork, q: st.TradeQuery, keys: tuple[str, ...], with_period:
 
 def summed_months(ctx: NodeContext, uow: UnitOfWork, q: st.TradeQuery) -> tuple[str, ...]:
     """The months this query may read from their sums: whole, past, built, and not a declarant's own."""
-    if q.period not in ("month", "quarter", "year") or q.declarant_tax_id is not None:
+    if not _reads_sums(q):
         return ()
     whole = trade_months.whole_months(q.start, q.end, trade_months.first_month(uow),
                                       trade_months.running_month(ctx, ctx.clock.now()))

@@ -6,7 +6,7 @@ changes except when rates for its days are imported, so its lines are summed onc
 `trade_month_sums`, grouped by every dimension, the currency and the `firsts` mask, which
 keeps trucks and containers countable with SUM as on the lines themselves.
 
-`months` says which months a query may read from the sums; everything else (the running
+`statistics.summed_months` says which months a query may read from the sums; everything else (the running
 month, the partial months at the edges of a range, a declarant's own figures, days and
 weeks) is read from the lines. `build` is a speed-up, never a condition of a right answer:
 a month not built yet is read from its lines. `forget` drops a month whose lines changed
@@ -70,7 +70,8 @@ def build(ctx: NodeContext, start: date | None = None, end: date | None = None) 
     """Sum every whole past month of [start, end] not summed yet, one short transaction each."""
     with ctx.uow(write=False) as uow:
         candidates = whole_months(start, end, first_month(uow), running_month(ctx, ctx.clock.now()))
-        missing = [m for m in candidates if m not in built(uow, candidates)]
+        have = built(uow, candidates)
+        missing = [m for m in candidates if m not in have]
     done = []
     for month in missing:
         with ctx.uow() as uow:

@@ -141,11 +141,7 @@ class Formats:
         """A message the partner sent as code and params (JSON), in this language; its text when we
         do not know the code."""
         from borderflow.domain import messages
-        try:
-            revived = messages.from_json(said)
-        except (KeyError, ValueError, TypeError, IndexError, AttributeError):
-            revived = None
-        return self.say(revived if isinstance(revived, messages.Message) else text)
+        return self.say(messages.revive(said, text))
 
     def said(self, code: str, params: dict[str, Any] | None, links: dict[str, str] | None = None) -> Markup:
         """A message kept as code and params (a flash outlives the language it was made in), with

@@ -119,8 +119,7 @@ def fragment(request: Request, template: str, **values: object) -> str:
     gate_names = {code: g.names.get(lang) or g.name for code, g in state.all_gates.items()}
     return state.envs[lang].get_template(template).render(
         request=request, lang=lang, langs=i18n.LANG_NAMES, fmt=i18n.Formats(lang, state.tz),
-        now=state.ctx.clock.now(), node=state.ctx.node, node_name=state.ctx.node.name_in(lang), gate_names=gate_names,
-        me=principal(request),
+        now=state.ctx.clock.now(), node=state.ctx.node, gate_names=gate_names, me=principal(request),
         csrf=session.csrf, url_with=lambda **p: url_with(request, **p), **values)
 
 
