@@ -10,7 +10,6 @@ caller stores and hands back.
 from __future__ import annotations
 
 import dataclasses
-from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -83,15 +82,14 @@ def _fifo_key(truck: Waiting) -> tuple[datetime, str]:
     return truck.checked_in_at, truck.crossing_id
 
 
-def _take(calls: Iterator[tuple[Waiting, CallUpState]], n: int,
-          state: CallUpState) -> tuple[list[Waiting], CallUpState]:
+def _take(calls: Iterator[tuple[Waiting, int]], n: int, state: CallUpState) -> tuple[list[Waiting], CallUpState]:
     if n < 0:
         raise ValueError(f"n must be 0 or more, got {n}")
     picked: list[Waiting] = []
-    for truck, after in islice(calls, n):
+    position = state.position
+    for truck, position in islice(calls, n):  # noqa: B007 - the last call's position is the state after
         picked.append(truck)
-        state = after
-    return picked, state
+    return picked, state if position == state.position else CallUpState(position)
 
 
 class _CallSequence:
@@ -100,7 +98,8 @@ class _CallSequence:
     __slots__ = ()
 
     def _calls(self, waiting: Sequence[Waiting], now: datetime,
-               state: CallUpState) -> Iterator[tuple[Waiting, CallUpState]]:
+               state: CallUpState) -> Iterator[tuple[Waiting, int]]:
+        """The trucks in call order, each with the call-up pattern's position after calling it."""
         raise NotImplementedError
 
     def pick(self, waiting: Sequence[Waiting], now: datetime, n: int,
@@ -118,9 +117,10 @@ class Fifo(_CallSequence):
     name: str = field(default="fifo", init=False)
 
     def _calls(self, waiting: Sequence[Waiting], now: datetime,
-               state: CallUpState) -> Iterator[tuple[Waiting, CallUpState]]:
+               state: CallUpState) -> Iterator[tuple[Waiting, int]]:
+        position = state.position
         for truck in sorted(waiting, key=_fifo_key):
-            yield truck, state
+            yield truck, position
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,8 +153,9 @@ class BookedFirst(_CallSequence):
         rest = [t for t in waiting if not self.in_window(t, now)]
         booked.sort(key=lambda t: (t.booked_from, t.booked_until, *_fifo_key(t)))
         rest.sort(key=_fifo_key)
+        position = state.position
         for truck in booked + rest:
-            yield truck, state
+            yield truck, position
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,39 +189,47 @@ class PriorityPattern(_CallSequence):
             raise ValueError("early and late tolerances must not be negative")
 
     def _calls(self, waiting: Sequence[Waiting], now: datetime,
-               state: CallUpState) -> Iterator[tuple[Waiting, CallUpState]]:
+               state: CallUpState) -> Iterator[tuple[Waiting, int]]:
         _aware(now, "now")
         trucks = sorted(waiting, key=_fifo_key)
-        aged = [t for t in trucks if t.checked_in_at <= now - self.max_wait]
-        for truck in aged:
-            yield truck, state
-        by_class: dict[str, deque[Waiting]] = {c: deque() for c in PRIORITIES}
+        position = state.position % len(self.pattern)
+        young = now - self.max_wait  # checked in after this: not aged
+        aged = 0  # in check-in order, the aged trucks come first
+        for truck in trucks:
+            if truck.checked_in_at > young:
+                break
+            aged += 1
+            yield truck, state.position
+        if aged == len(trucks):
+            return
+        trucks = trucks[aged:]
         # Within a class, a truck on time for its booking goes before the unbooked (GoSwift):
         # booking is worth doing, and a booking far outside its window is worth nothing.
         if any(t.booked_from is not None for t in trucks):
-            window = BookedFirst(self.early, self.late)
-            trucks = sorted(trucks, key=lambda t: not window.in_window(t, now))  # stable: FIFO within each part
-        young = now - self.max_wait  # checked in after this: not aged
+            early, late = self.early, self.late
+            trucks.sort(key=lambda t: t.booked_from is None  # stable: FIFO within each part
+                        or not t.booked_from - early <= now < t.booked_until + late)  # type: ignore[operator]
+        by_class: dict[str, list[Waiting]] = {c: [] for c in PRIORITIES}
         for truck in trucks:
-            if truck.checked_in_at > young:
-                by_class[truck.priority].append(truck)
-        size = len(self.pattern)
-        position = state.position % size
-        left = sum(len(q) for q in by_class.values())
-        while left:
+            by_class[truck.priority].append(truck)
+        heads = dict.fromkeys(PRIORITIES, 0)
+        pattern, size = self.pattern, len(self.pattern)
+        for _ in range(len(trucks)):
             for step in range(size):
-                queue = by_class[self.pattern[(position + step) % size]]
-                if queue:
-                    truck = queue.popleft()
+                cls = pattern[(position + step) % size]
+                if heads[cls] < len(by_class[cls]):
+                    truck = by_class[cls][heads[cls]]
+                    heads[cls] += 1
                     position = (position + step + 1) % size
                     break
             else:
                 # Only classes the pattern never names are left: serve them in arrival
                 # order rather than leave the gate idle. The pattern does not move.
-                truck = min((q[0] for q in by_class.values() if q), key=_fifo_key)
-                by_class[truck.priority].popleft()
-            left -= 1
-            yield truck, CallUpState(position)
+                cls = min((c for c in PRIORITIES if heads[c] < len(by_class[c])),
+                          key=lambda c: _fifo_key(by_class[c][heads[c]]))
+                truck = by_class[cls][heads[cls]]
+                heads[cls] += 1
+            yield truck, position
 
 
 POLICIES: Final[dict[str, type[Fifo] | type[BookedFirst] | type[PriorityPattern]]] = {
