@@ -42,13 +42,6 @@ def fast_plate_key(plate: str) -> str:
     return _NOT_ALNUM.sub("", plate.upper())
 
 
-def audit_value(secret: bytes | hmac.HMAC, crossing_id: str, purpose: str) -> float:
-    """`audit_draw(secret, crossing_id)(purpose)`, from an HMAC keyed once (same bytes, same value; tested)."""
-    mac = (hmac.new(secret, digestmod="sha256") if isinstance(secret, bytes) else secret).copy()
-    mac.update(f"{crossing_id}|{purpose}".encode())
-    return int.from_bytes(mac.digest()[:8], "big") / 2**64
-
-
 def _fields(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
@@ -80,20 +73,28 @@ class RiskLanes:
         # makes those facts part of the answer.
         self._plate_text = any("plate" in _fields(r.reason) and "plate_watchlist" not in r.criteria
                                for r in rules.rules)
-        self._value_text = any("value_per_kg" in _fields(r.reason) for r in rules.rules)
+        # A rule printing the value per kg fires only for its own HS prefixes: for other goods the printed
+        # value is no part of the answer.
+        self._value_prefixes = tuple(r.criteria.get("hs_prefix", ("",)) for r in rules.rules
+                                     if "value_per_kg" in _fields(r.reason))
+        self._value_text = bool(self._value_prefixes)
         # Who the declarant is matters only when a rule names it (a `declarant` criterion, a declarant
         # watchlist) or a rule that may fire prints it in its reason; otherwise all declarants are alike.
         self._named = frozenset(tax_id for r in rules.rules for tax_id in r.criteria.get("declarant", ())) | \
             frozenset(tax_id for w in rules.watchlists.values() for tax_id in w.declarants)
         self._declarant_text = tuple(r.criteria for r in rules.rules if "declarant" in _fields(r.reason))
         self._prints: dict[tuple, bool] = {}
-        self._hs: dict[str, str] = {}
+        self._counts: dict[tuple[int, int, int], tuple[tuple, bool]] = {}  # (crossings, refused, failed) → part
+        self._hs: dict[str, tuple[str, bool]] = {}  # HS code as declared → (digits, value printed)
         self._needs_value = bool(self._below or self._above or self._value_text)
         self._thresholds = self._below + self._above
         self._random = tuple((lane, rules.random_rates.get(lane, 0.0)) for lane in reversed(LANES)
                              if rules.random_rates.get(lane, 0.0) > 0)
-        self._rule_lane: dict[tuple, str] = {}
-        self._answers: dict[tuple, Assessment] = {}
+        # kind of truck → (the lane its rules give, {random outcomes → assessment})
+        self._kinds: dict[tuple, tuple[str, dict[tuple[bool, ...], Assessment]]] = {}
+        # the rules' lane → the random draws that can raise it, most severe first: (purpose, rate)
+        self._draws = {lane: tuple((f"|random:{r}".encode(), rate) for r, rate in self._random
+                                   if _SEVERITY[r] > _SEVERITY[lane]) for lane in LANES}
         self._required: dict[tuple[str, str, str], dict[str, Requirement]] = {}
         self.hits = self.misses = 0
 
@@ -139,11 +140,18 @@ class RiskLanes:
                 return float(Decimal(value) / Decimal(net))
         return quick
 
-    def _value_part(self, per_kg: float | None) -> tuple:
+    def _value_part(self, per_kg: float | None, printed: bool = True) -> tuple:
         if per_kg is None:
             return (None,)
         return (tuple(map(per_kg.__lt__, self._below)), tuple(map(per_kg.__gt__, self._above)),
-                f"{per_kg:.2f}" if self._value_text else None)
+                f"{per_kg:.2f}" if printed and self._value_text else None)
+
+    def _hs_facts(self, hs_code: str) -> tuple[str, bool]:
+        facts = self._hs.get(hs_code)
+        if facts is None:
+            digits = hs_code.replace(".", "").replace(" ", "")
+            facts = self._hs[hs_code] = (digits, any(digits.startswith(p) for p in self._value_prefixes))
+        return facts
 
     def _history_part(self, h: DeclarantHistory) -> tuple:
         return self._counts_part(h.crossings, h.refused, h.inspections_failed)
@@ -171,12 +179,15 @@ class RiskLanes:
     def key_of(self, declaration: Declaration, history: DeclarantHistory) -> tuple:
         """Everything of (declaration, history) that `assess` reads, as this rules file reads it."""
         d = declaration
-        goods = tuple((item.hs_code.replace(".", "").replace(" ", ""), item.origin, item.currency,
-                       self._value_part(float(item.value / item.net_kg) if item.net_kg > 0 else None))
-                      for item in d.goods)
+        goods = []
+        for item in d.goods:
+            hs, printed = self._hs_facts(item.hs_code)
+            per_kg = float(item.value / item.net_kg) if item.net_kg > 0 else None
+            goods.append((hs, item.origin, item.currency, self._value_part(per_kg, printed)))
         who = self._who(d.declarant.tax_id, history.crossings, history.refused, history.inspections_failed)
         return (d.direction, d.gate, d.vehicle.country, who, d.perishable,
-                self._plate_part(d.vehicle.plate, d.vehicle.trailer_plate), goods, self._history_part(history))
+                self._plate_part(d.vehicle.plate, d.vehicle.trailer_plate), tuple(goods),
+                self._history_part(history))
 
     def key_for(self, truck: SimTruck, history: DeclarantHistory) -> tuple:
         """`key_of(declaration_of(truck), history)` without building the declaration (a test holds them equal)."""
@@ -184,22 +195,23 @@ class RiskLanes:
 
     def _key(self, truck: SimTruck, crossings: int, refused: int, failed: int) -> tuple:
         net = truck.net_kg
-        per_kg = (self._per_kg(truck.value_usd, net) if self._needs_value else 0.0) if net > 0 else None
-        hs = self._hs.get(truck.hs_code)
-        if hs is None:
-            hs = self._hs[truck.hs_code] = truck.hs_code.replace(".", "").replace(" ", "")
-        counts = (tuple(map(crossings.__lt__, self._crossings)), tuple(map(refused.__ge__, self._refused)),
-                  tuple(map(failed.__ge__, self._failed)))
+        hs, printed = self._hs_facts(truck.hs_code)
+        if net <= 0:
+            value: tuple = (None,)
+        elif self._needs_value and (self._thresholds or printed):
+            value = self._value_part(self._per_kg(truck.value_usd, net), printed)
+        else:
+            value = ((), (), None)
+        counted = self._counts.get((crossings, refused, failed))
+        if counted is None:
+            counted = self._counts[(crossings, refused, failed)] = (
+                self._counts_part(crossings, refused, failed), self._may_print(crossings, refused, failed))
+        counts, prints = counted
         tax_id = truck.declarant.tax_id
-        if tax_id not in self._named:
-            prints = self._prints.get(counts)
-            if prints is None:
-                prints = self._prints[counts] = self._may_print(crossings, refused, failed)
-            if not prints:
-                tax_id = None
+        if not prints and tax_id not in self._named:
+            tax_id = None
         return (truck.direction, truck.gate, truck.country, tax_id, truck.perishable,
-                self._plate_part(truck.plate, truck.trailer_plate), ((hs, truck.country, "USD",
-                                                                     self._value_part(per_kg)),), counts)
+                self._plate_part(truck.plate, truck.trailer_plate), ((hs, truck.country, "USD", value),), counts)
 
     # ---------------------------------------------------------------- answers
 
@@ -217,39 +229,39 @@ class RiskLanes:
             return assess(declaration_of(truck), DeclarantHistory(crossings, refused, failed, red), self.rules,
                           audit_draw(self.secret, truck.id))
         key = self._key(truck, crossings, refused, failed)
-        rule_lane = self._rule_lane.get(key)
-        if rule_lane is None:  # the first truck of its kind: the node's function, in full
-            self.misses += 1
-            answer = assess(declaration_of(truck), DeclarantHistory(crossings, refused, failed, red), self.rules,
-                            audit_draw(self.secret, truck.id))
+        kind = self._kinds.get(key)
+        if kind is not None:
+            outcomes = self._outcomes(kind[0], truck.id)
+            answer = kind[1].get(outcomes)
+            if answer is not None:
+                self.hits += 1
+                return answer
+        self.misses += 1  # the first truck of its kind, or of its random outcomes: the node's function, in full
+        answer = assess(declaration_of(truck), DeclarantHistory(crossings, refused, failed, red), self.rules,
+                        audit_draw(self.secret, truck.id))
+        if kind is None:
             fired = set(answer.rules)
             rule_lane = max((r.lane for r in self.rules.rules if r.id in fired), key=_SEVERITY.__getitem__,
                             default=self.rules.default_lane)
-            rule_lane = max(rule_lane, self.rules.default_lane, key=_SEVERITY.__getitem__)
-            self._rule_lane[key] = rule_lane
-            self._answers[(key, self._outcomes(rule_lane, truck.id))] = answer
-            return answer
-        full = (key, self._outcomes(rule_lane, truck.id))
-        answer = self._answers.get(full)
-        if answer is None:
-            self.misses += 1
-            answer = self._answers[full] = assess(declaration_of(truck), DeclarantHistory(crossings, refused, failed,
-                                                                                          red),
-                                                  self.rules, audit_draw(self.secret, truck.id))
-        else:
-            self.hits += 1
+            kind = self._kinds[key] = (max(rule_lane, self.rules.default_lane, key=_SEVERITY.__getitem__), {})
+            outcomes = self._outcomes(kind[0], truck.id)
+        kind[1][outcomes] = answer
         return answer
 
     def _outcomes(self, rule_lane: str, crossing_id: str) -> tuple[bool, ...]:
         """The random minimum rates, read as `assess` reads them: most severe first, above the rules' lane,
         stopping at the first draw below its rate. Only these outcomes can change the answer."""
-        severity, outcomes, secret = _SEVERITY[rule_lane], [], self._keyed
-        for lane, rate in self._random:
-            if _SEVERITY[lane] > severity:
-                below = audit_value(secret, crossing_id, f"random:{lane}") < rate
-                outcomes.append(below)
-                if below:
-                    break
+        draws = self._draws[rule_lane]
+        if not draws:
+            return ()
+        outcomes, keyed, prefix = [], self._keyed, crossing_id.encode()
+        for purpose, rate in draws:
+            mac = keyed.copy()
+            mac.update(prefix + purpose)
+            below = int.from_bytes(mac.digest()[:8], "big") / 2**64 < rate
+            outcomes.append(below)
+            if below:
+                break
         return tuple(outcomes)
 
     def required(self, risk_lane: str, direction: str, hs_code: str) -> dict[str, Requirement]:
