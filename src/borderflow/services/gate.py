@@ -11,7 +11,7 @@ from borderflow.devices.barrier import commands as barrier_commands
 from borderflow.domain import barrier, lifecycle
 from borderflow.domain.errors import Conflict, Forbidden, NotFound, Problem, ValidationFailed
 from borderflow.domain.gates import Lane
-from borderflow.domain.identifiers.plates import match_key, match_plate, settled_by_key
+from borderflow.domain.identifiers.plates import match_key, match_plate, probe_keys, settled_by_key
 from borderflow.domain.roles import Principal
 from borderflow.schemas import GateEventIn
 from borderflow.services import statistics, yard
@@ -63,8 +63,8 @@ def record(ctx: NodeContext, uow: UnitOfWork, principal: Principal, event: GateE
         return 201, {"id": event_id, "kind": "barrier", "accepted": True}
     candidates = uow.crossings.expected_at_gate(gate.code, plate_key=match_key(event.plate))
     match = match_plate(event.plate, [plate for _, plate, _ in candidates])
-    if not settled_by_key(match):  # a worse read: every truck expected at the gate is a candidate
-        candidates = uow.crossings.expected_at_gate(gate.code)
+    if not settled_by_key(match):  # a worse read: every plate within reach of it is a candidate
+        candidates = uow.crossings.expected_at_gate(gate.code, probes=probe_keys(event.plate))
         match = match_plate(event.plate, [plate for _, plate, _ in candidates])
     matched_ids = [cid for cid, plate, _ in candidates if plate in match.matches]
     low = event.kind in ("plate_read", "yard_entry") and event.confidence < (

@@ -9,6 +9,7 @@ does not read it back.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from borderflow.domain import lifecycle
 from borderflow.domain.crossing import Crossing, CrossingEvent
+from borderflow.domain.identifiers.plates import key_variants
 from borderflow.domain.signoffs import Signoff
 from borderflow.domain.validation import ActiveDeclaration, compact_container
 from borderflow.store import tables as t
@@ -46,9 +48,18 @@ BY_ID = select(t.crossings).where(_C.id == bindparam("id"))
 BY_ID_FOR_UPDATE = BY_ID.with_for_update()
 EVENTS_OF = select(t.crossing_events).where(t.crossing_events.c.crossing_id == bindparam("id")) \
     .order_by(t.crossing_events.c.id)
-_EXPECTED = select(_C.id, _C.plate, _C.plate_key).where(_C.gate == bindparam("gate"),
-                                                       _C.status.in_(lifecycle.EXPECTED_AT_GATE))
-EXPECTED_WITH_KEY = _EXPECTED.where(_C.plate_key == bindparam("key"))
+_V = t.crossing_plate_keys.c
+# Driven from the key index (gate, variant), each crossing then by its primary key: SQLite without
+# statistics would otherwise walk the gate's (gate, status) index, every truck the gate expects. The
+# index holds exactly the crossings that have not ended, which are the ones expected at a gate.
+_NEAR = select(_C.id, _C.plate, _C.plate_key).select_from(t.crossing_plate_keys.join(t.crossings,
+                                                                                    _C.id == _V.crossing_id))
+EXPECTED_WITH_KEY = _NEAR.where(_V.gate == bindparam("gate"), _V.variant == bindparam("key"),
+                                _C.plate_key == bindparam("key")).order_by(_C.id)
+EXPECTED_NEAR = _NEAR.where(_V.gate == bindparam("gate"), _V.variant.in_(bindparam("probes", expanding=True))) \
+    .distinct().order_by(_C.id)
+INSERT_PLATE_KEYS = insert(t.crossing_plate_keys)
+DELETE_PLATE_KEYS = delete(t.crossing_plate_keys).where(_V.crossing_id == bindparam("id"))
 INSERT_CONTAINERS = insert(t.crossing_containers)
 DELETE_CONTAINERS = delete(t.crossing_containers).where(t.crossing_containers.c.crossing_id == bindparam("id"))
 HISTORY_OF = select(t.declarant_stats).where(t.declarant_stats.c.tax_id == bindparam("tax_id"))
@@ -133,6 +144,8 @@ class CrossingRepository:
             "created_at": at, "updated_at": at})
         self._add_version(crossing, declaration, actor, at)
         self._add_containers(crossing.id, container_numbers(declaration))
+        if crossing.status not in lifecycle.TERMINAL:
+            self._add_plate_keys(crossing.id, crossing.gate, plate_key)
         self._created_events[crossing.id] = []
         self._flush_events(crossing)
         record = CrossingRecord(crossing, declaration, plate, at, at,
@@ -190,6 +203,11 @@ class CrossingRepository:
                 self._add_containers(c.id, numbers)
             record.declaration = declaration
             record.plate = plate
+            if c.status not in lifecycle.TERMINAL:
+                self.conn.execute(DELETE_PLATE_KEYS, {"id": c.id})
+                self._add_plate_keys(c.id, c.gate, plate_key or "")
+        if c.status in lifecycle.TERMINAL:  # no longer read at a gate
+            self.conn.execute(DELETE_PLATE_KEYS, {"id": c.id})
         self.conn.execute(UPDATE_CROSSING, values)
         record.updated_at = at
         self.known[c.id] = record
@@ -219,11 +237,19 @@ class CrossingRepository:
                 query = query.where(column == value)
         return [_record(row) for row in self.conn.execute(query)]
 
-    def expected_at_gate(self, gate: str, *, plate_key: str | None = None) -> list[tuple[str, str, str]]:
+    def _add_plate_keys(self, crossing_id: str, gate: str, plate_key: str) -> None:
+        self.conn.execute(INSERT_PLATE_KEYS, [{"gate": gate, "variant": v, "crossing_id": crossing_id}
+                                              for v in sorted(key_variants(plate_key))])
+
+    def expected_at_gate(self, gate: str, *, plate_key: str | None = None,
+                         probes: Iterable[str] | None = None) -> list[tuple[str, str, str]]:
         """(id, plate, plate_key) of every crossing a plate read at `gate` could belong to; with
-        `plate_key`, only those whose plate folds to it (an index lookup, not the whole gate)."""
+        `plate_key`, only those whose plate folds to it; with `probes` (`plates.probe_keys`), those
+        with one of them among their key variants. Both are index lookups, not the whole gate."""
         if plate_key is not None:
             return [tuple(row) for row in self.conn.execute(EXPECTED_WITH_KEY, {"gate": gate, "key": plate_key})]
+        if probes is not None:
+            return [tuple(row) for row in self.conn.execute(EXPECTED_NEAR, {"gate": gate, "probes": sorted(probes)})]
         # Thousands of rows on a worse read: fetched by the driver in one call, without building a
         # SQLAlchemy row for each.
         cursor = self.conn.connection.dbapi_connection.cursor()

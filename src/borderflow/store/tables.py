@@ -116,6 +116,18 @@ crossing_containers = Table(
     Index("ix_crossing_containers_crossing", "crossing_id"),
 )
 
+# A crossing's plate key and its one-character deletions (domain/identifiers/plates.key_variants), by
+# gate, for as long as the crossing has not ended (a plate read can belong to it: lifecycle.EXPECTED_AT_GATE):
+# a read finds the crossings whose plates it could be by this index alone, never by reading every truck
+# the gate expects. A crossing's gate never changes; its rows go when it ends.
+crossing_plate_keys = Table(
+    "crossing_plate_keys", metadata,
+    Column("gate", String(16), primary_key=True),
+    Column("variant", String(32), primary_key=True),
+    Column("crossing_id", ID, ForeignKey("crossings.id"), primary_key=True),
+    Index("ix_crossing_plate_keys_crossing", "crossing_id"),
+)
+
 declarant_stats = Table(
     "declarant_stats", metadata,
     Column("tax_id", String(32), primary_key=True),

@@ -477,3 +477,59 @@ def test_the_prefilter_finds_what_a_full_scan_finds(read, declared, near):
         assert filtered.distance > 1.0 and full.distance > 1.0
     else:
         assert filtered.distance == full.distance
+
+
+# ------------------------------------------------------------------ finding a read's plates by an index
+
+READ_CHARS = "".join(sorted(set(PLATE_CHARS + "".join(plates.CONFUSABLE + plates.WEAKER) + "-.桂挂")))
+
+
+@st.composite
+def read_of(draw, plate: str):
+    """A read of `plate` as a camera might make it: a few characters swapped for confusable, weaker
+    or any other ones, a character lost or added (or, as often, only weaker and confusable swaps,
+    the reads that stay within reach with two edits)."""
+    chars = list(plate)
+    kinds = draw(st.sampled_from([["confusable", "weaker", "other", "lose", "add"], ["confusable", "weaker"]]))
+    for _ in range(draw(st.integers(0, 4))):
+        how = draw(st.sampled_from(kinds))
+        i = draw(st.integers(0, max(0, len(chars) - 1)))
+        if how == "confusable" and chars:
+            cls = next((c for c in plates.CONFUSABLE if chars[i] in c), None)
+            if cls:
+                chars[i] = draw(st.sampled_from(cls))
+        elif how == "weaker" and chars:
+            pair = next((p for p in plates.WEAKER if chars[i] in p), None)
+            if pair:
+                chars[i] = draw(st.sampled_from(pair))
+        elif how == "other" and chars:
+            chars[i] = draw(st.sampled_from(READ_CHARS))
+        elif how == "lose" and len(chars) > 1:
+            del chars[i]
+        elif how == "add":
+            chars.insert(i, draw(st.sampled_from(READ_CHARS)))
+    return "".join(chars)
+
+
+@st.composite
+def plate_and_read(draw):
+    vn = vn_plates().map(lambda p: f"{p[0]}{p[1]}-{p[2][:3]}.{p[2][3:]}" if len(p[2]) == 5 else "".join(p))
+    weak = "".join(sorted(set("".join(plates.WEAKER))))
+    plate = draw(st.one_of(vn, cn_plates(), st.text(READ_CHARS, min_size=4, max_size=10),
+                           st.text(weak, min_size=4, max_size=10)))
+    return plate, draw(read_of(plate))
+
+
+@settings(max_examples=600, deadline=None)
+@given(plate_and_read())
+def test_every_plate_within_reach_of_a_read_is_found_by_its_probe_keys(case):
+    plate, read = case
+    assume(plates.match_key(read))
+    reachable = plates.ocr_distance(read, plate) <= 1.0
+    found = bool(plates.key_variants(plates.match_key(plate)) & plates.probe_keys(read))
+    assert found or not reachable, (plate, read, plates.ocr_distance(read, plate))
+
+
+def test_probe_keys_refuse_a_reach_they_do_not_cover():
+    with pytest.raises(ValueError, match="1.0"):
+        plates.probe_keys("24C-123.45", max_distance=1.5)

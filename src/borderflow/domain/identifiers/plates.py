@@ -190,6 +190,43 @@ def _near(read: str, candidates: list[str], max_distance: float) -> list[str]:
     return [candidates[index] for _, _, index in hits]
 
 
+def key_variants(key: str) -> set[str]:
+    """A plate's key and every string one character shorter: kept for each crossing expected at a gate,
+    so that the plates a read could match are found by an index (`probe_keys`) instead of by reading
+    every truck the gate expects."""
+    return {key} | {key[:i] + key[i + 1:] for i in range(len(key))}
+
+
+# Folded character → the folded characters a weaker confusion (WEAK_COST) turns it into.
+_WEAK_PARTNERS: dict[str, set[str]] = {}
+for _a, _b in WEAKER:
+    _fa, _fb = FOLD.get(_a, _a), FOLD.get(_b, _b)
+    _WEAK_PARTNERS.setdefault(_fa, set()).add(_fb)
+    _WEAK_PARTNERS.setdefault(_fb, set()).add(_fa)
+
+
+def probe_keys(read: str, *, max_distance: float = 1.0) -> set[str]:
+    """What to look up among the stored `key_variants` to find every plate within `max_distance` of the
+    read (a superset: `match_plate` then scores them).
+
+    In the keys, confusables cost nothing (they fold to one character); every other edit costs at
+    least WEAK_COST, and anything but a weaker confusion costs 1. So within 1.0 a plate's key is one
+    edit from the read's, or two weaker confusions. Two keys one edit apart share a string with one
+    character deleted (or are equal, or one is the other less a character): the read's key and its
+    deletions find them among the variants. Keys two weaker confusions away are listed outright."""
+    if max_distance > 1.0:
+        raise ValueError(f"probe_keys covers max_distance up to 1.0, got {max_distance}")
+    key = match_key(read)
+    probes = key_variants(key)
+    if max_distance >= 2 * WEAK_COST:
+        for i in range(len(key)):
+            for x in _WEAK_PARTNERS.get(key[i], ()):
+                for j in range(i + 1, len(key)):
+                    for y in _WEAK_PARTNERS.get(key[j], ()):
+                        probes.add(key[:i] + x + key[i + 1:j] + y + key[j + 1:])
+    return probes
+
+
 def settled_by_key(match: PlateMatch) -> bool:
     """Whether matching only the candidates that share the read's key (`match_key`) gave the
     answer a match over every candidate would: a candidate with another key is at least one
