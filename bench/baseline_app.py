@@ -2,7 +2,8 @@
 
 `POST /api/v1/crossings` parses the same request body the node gets into a pydantic model and inserts
 it into one table, one durable commit per request (SQLite in WAL with synchronous=NORMAL, as
-the node; or PostgreSQL); `GET /healthz` answers a constant. Nothing else: no validation
+the node; or PostgreSQL); `GET /healthz` answers a constant (and `GET /healthz-async` as an
+`async def`). Nothing else: no validation
 rules, no audit, no outbox. Run by bench/ingest.py in the same run as the node.
 
 Usage: python bench/baseline_app.py PORT [sqlite:///FILE | postgresql://…]
@@ -77,6 +78,10 @@ def app_for(url: str) -> FastAPI:
 
     @app.get("/healthz")
     def healthz() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/healthz-async")  # the same without FastAPI's thread-pool hop, as the node's /healthz is
+    async def healthz_async() -> dict:
         return {"status": "ok"}
 
     @app.post("/api/v1/crossings", status_code=201)

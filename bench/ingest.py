@@ -52,6 +52,7 @@ def baseline(db_url: str, seconds: int) -> dict:
                 time.sleep(0.1)
         wrk(url + "/healthz", seconds=2)  # warm-up
         return {"health": wrk(url + "/healthz", seconds=seconds),
+                "health_async": wrk(url + "/healthz-async", seconds=seconds),
                 "ingest": wrk(url, seconds=seconds, script=DECLARE, env={"BF_BODY": body_template(), "BF_KEY": "-"})}
     finally:
         proc.terminate()
@@ -85,12 +86,13 @@ def main() -> None:
             base = baseline(recreate_pg("borderflow_bench_baseline") if pg else f"sqlite:///{tmp}/baseline.sqlite",
                             args.seconds)
         mine = node(recreate_pg("borderflow_bench") if pg else None, args.seconds, args.workers)
-        bh, bi = base["health"], base["ingest"]
+        bh, bi, ba = base["health"], base["ingest"], base["health_async"]
         h, f, i = mine["health"], mine["feed"], mine["ingest"]
-        print(f"{name:10} trivial app: healthz {bh['rps']:6.0f}/s  insert {bi['rps']:6.0f}/s "
+        print(f"{name:10} trivial app: healthz {bh['rps']:6.0f}/s (async def {ba['rps']:6.0f}/s)  insert {bi['rps']:6.0f}/s "
               f"p99 {bi['p99_ms']:5.1f} ms")
-        print(f"{name:10} node workers={args.workers}: healthz {h['rps']:6.0f}/s ({h['rps'] / bh['rps']:.2f}×)  "
-              f"wait feed {f['rps']:6.0f}/s ({f['rps'] / bh['rps']:.2f}×)  declarations {i['rps']:6.0f}/s "
+        print(f"{name:10} node workers={args.workers}: healthz {h['rps']:6.0f}/s ({h['rps'] / bh['rps']:.2f}×, "
+              f"{h['rps'] / ba['rps']:.2f}× async)  wait feed {f['rps']:6.0f}/s ({f['rps'] / bh['rps']:.2f}×, "
+              f"{f['rps'] / ba['rps']:.2f}× async)  declarations {i['rps']:6.0f}/s "
               f"p50 {i['p50_ms']:5.1f} ms p99 {i['p99_ms']:6.1f} ms  ratio to insert {i['rps'] / bi['rps']:.2f}  "
               f"non-2xx {i['errors']}")
 

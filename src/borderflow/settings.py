@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     device_max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=64 * 1024, le=64 * 1024 * 1024)  # one push
     device_max_image_bytes: int = Field(default=3 * 1024 * 1024, ge=16 * 1024, le=32 * 1024 * 1024)  # one image
     barrier_confirm_seconds: float = Field(default=5, gt=0, le=120)  # an open not confirmed by then is flagged
+    # the public wait-time feed is computed again once this old (node time); 0: at every request
+    wait_feed_seconds: float = Field(default=5, ge=0, le=300)
     device_silent_seconds: float = Field(default=300, ge=10, le=7 * 86400)  # no contact this long: an alert
     # the partner's announced acceptance capacity, and our own announcements
     partner_notice_max_age_minutes: float = Field(default=45, gt=0, le=24 * 60)

@@ -187,6 +187,7 @@ def test_every_answer_has_a_request_id_that_its_log_line_and_problem_carry(node)
             missing = customs.get("/api/v1/crossings/00000000-0000-0000-0000-000000000000")
             mine = customs.get("/api/v1/gates", headers={"X-Request-Id": "gate-7.check_1"})
             hostile = customs.get("/api/v1/gates", headers={"X-Request-Id": "x\" injected"})
+            probe = customs.get("/healthz")  # a monitor's poll: counted, not logged while it succeeds
     finally:
         access.removeHandler(handler)
     assert len(ok.headers["x-request-id"]) == 32 and ok.headers["x-request-id"] != missing.headers["x-request-id"]
@@ -198,6 +199,7 @@ def test_every_answer_has_a_request_id_that_its_log_line_and_problem_carry(node)
     assert line["event"] == "request" and line["status"] == 404 and line["method"] == "GET"
     assert line["route"] == "/api/v1/crossings/{crossing_id}" and line["duration_ms"] >= 0
     assert logged[ok.headers["x-request-id"]]["status"] == 200
+    assert probe.status_code == 200 and probe.headers["x-request-id"] not in logged
 
 
 # Operator 3: probes ---------------------------------------------------------------------------

@@ -172,3 +172,22 @@ def test_the_feed_is_public_and_names_nobody(people, later):
     text = response.text
     assert DECLARANT_TAX_ID not in text and "24C-" not in text and "Nguyen" not in text
     assert datetime.fromisoformat(response.json()[0]["updated_at"]).tzinfo is not None
+
+
+@pytest.fixture(scope="module")
+def cached_node(tmp_path_factory):
+    """A node whose feed is computed again once a minute old (node time), so a slow machine stays within it."""
+    with running_on("sqlite", tmp_path_factory.mktemp("feed-cached"), wait_feed_seconds=60) as running:
+        yield running
+
+
+def test_the_feed_is_computed_again_once_its_period_has_passed(cached_node):
+    with cached_node.client("declarant", DECLARANT_TAX_ID) as declarant, cached_node.client("device") as device, \
+            cached_node.client() as public:
+        people = {"declarant": declarant, "device": device, "public": public}
+        before = feed(people, "outbound")["trucks_waiting"]
+        check_in(people, cached_node.clock.now())
+        assert feed(people, "outbound")["trucks_waiting"] == before  # within the period: the same answer
+        cached_node.clock.offset += 60.0
+        assert feed(people, "outbound")["trucks_waiting"] == before + 1
+        assert feed_csv(people, "outbound")["trucks_waiting"] == str(before + 1)

@@ -75,6 +75,7 @@ class RunningNode:
 def start_node(data_dir: Path, db_url: str, node: str = str(TEST_VN_NODE), **settings) -> RunningNode:
     settings.setdefault("rules", str(TEST_RULES))
     settings.setdefault("partner_fallback_per_hour", GENEROUS_FALLBACK)
+    settings.setdefault("wait_feed_seconds", 0)  # the tests read the feed right after each change
     config = load_settings(data_dir=data_dir, db_url=db_url, node=node, env="test", **settings)
     clock = TickingClock()
     ctx = build_context(config, clock=clock)

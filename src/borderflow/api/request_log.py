@@ -10,6 +10,9 @@ through; otherwise the node makes one. The line (logger `borderflow.access`, on 
 
 Every other `borderflow.*` log record is written as one JSON object too (`event`, `message`,
 and `exc` with the traceback where there is one).
+
+The probes a monitor polls every few seconds (`/healthz`, `/readyz`, `/metrics`) are logged only when
+they fail; they are counted in the metrics either way.
 """
 
 from __future__ import annotations
@@ -18,8 +21,8 @@ import json
 import logging
 import re
 import sys
+import os
 import time
-import uuid
 from datetime import UTC, datetime
 
 from borderflow.api import problems
@@ -27,6 +30,7 @@ from borderflow.api.metrics import WATCHED_BODIES
 
 access = logging.getLogger("borderflow.access")
 SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+QUIET = frozenset({"/healthz", "/readyz", "/metrics"})  # logged only when they fail
 
 
 class JsonFormatter(logging.Formatter):
@@ -98,7 +102,7 @@ class RequestLog:
     async def __call__(self, scope, receive, send):  # noqa: ANN001
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        rid = _incoming_id(scope) or uuid.uuid4().hex
+        rid = _incoming_id(scope) or os.urandom(16).hex()
         problems.request_id.set(rid)  # each request runs in its own task: no reset needed
         started, status = time.perf_counter(), 500
         watched = (scope["method"], scope["path"]) in WATCHED_BODIES
@@ -121,10 +125,11 @@ class RequestLog:
             seconds = time.perf_counter() - started
             route = route_template(scope)
             client = scope.get("client")
-            access.info("request", extra={"fields": {
-                "event": "request", "request_id": rid, "method": scope["method"], "route": route,
-                "path": scope["path"], "status": status, "duration_ms": round(seconds * 1000, 2),
-                "client": client[0] if client else None}})
+            if status >= 400 or scope["path"] not in QUIET:
+                access.info("request", extra={"fields": {
+                    "event": "request", "request_id": rid, "method": scope["method"], "route": route,
+                    "path": scope["path"], "status": status, "duration_ms": round(seconds * 1000, 2),
+                    "client": client[0] if client else None}})
             metrics = self.metrics_of()
             if metrics is not None:
                 try:

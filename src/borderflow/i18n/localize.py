@@ -79,8 +79,10 @@ class LocalizeApi:
         async def capture(message: AsgiMessage) -> None:
             nonlocal start
             if message["type"] == "http.response.start":
-                content_type = dict(message.get("headers", ())).get(b"content-type", b"")
-                if content_type.startswith(b"application/json"):
+                headers = dict(message.get("headers", ()))
+                content_type = headers.get(b"content-type", b"")
+                # an answer that already says its language was rendered by its route (the wait feed)
+                if content_type.startswith(b"application/json") and b"content-language" not in headers:
                     start = message
                     return
                 await send(message)

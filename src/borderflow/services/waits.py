@@ -15,13 +15,17 @@ week, the median yard wait by local weekday and hour over the last weeks' comple
 
 from __future__ import annotations
 
+import json
+import weakref
 from datetime import datetime, timedelta
 from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
+from fastapi.encoders import jsonable_encoder
 from sqlalchemy import Engine, select
 
 from borderflow.domain import capacity as cap
+from borderflow.i18n.localize import localize
 from borderflow.services import capacity, wait_notices, yard
 from borderflow.services.context import NodeContext
 from borderflow.services.views import iso
@@ -34,6 +38,7 @@ DELAY_MINUTES = 60  # a median wait above this is reported as a delay
 CROSSED_WINDOW = timedelta(hours=2)  # trucks through the barrier this recently make the crossed figure
 TYPICAL_WEEKS = 8  # the typical week is the median over this many weeks
 _typical: WeakKeyDictionary[Engine, tuple[datetime, week.WeekHours]] = WeakKeyDictionary()
+_served: dict[int, _Served] = {}  # per node context, dropped with it
 
 
 def crossed(uow: UnitOfWork, now: datetime) -> dict[tuple[str, str], list[timedelta]]:
@@ -74,6 +79,53 @@ def typical_week(ctx: NodeContext, uow: UnitOfWork, now: datetime) -> week.WeekH
 def _week_view(cells: dict[tuple[int, int], tuple[float, int]]) -> list[dict]:
     return [{"weekday": day, "hour": hour, "median_wait_min": median, "trucks": trucks}
             for (day, hour), (median, trucks) in sorted(cells.items())]
+
+
+class _Served:
+    """One computed feed and its JSON, rendered once per language asked for."""
+
+    __slots__ = ("at", "rows", "bodies")
+
+    def __init__(self, at: datetime, rows: list[dict]) -> None:
+        self.at, self.rows, self.bodies = at, rows, {}
+
+    def body(self, lang: str) -> bytes:
+        body = self.bodies.get(lang)
+        if body is None:
+            body = self.bodies[lang] = json.dumps(localize(jsonable_encoder(self.rows), lang), ensure_ascii=False,
+                                                  separators=(",", ":")).encode()
+        return body
+
+
+def _kept(ctx: NodeContext) -> _Served | None:
+    """The feed computed less than BORDERFLOW_WAIT_FEED_SECONDS ago (node time), if there is one."""
+    kept = _served.get(id(ctx))
+    seconds = ctx.settings.wait_feed_seconds if ctx.settings is not None else 0.0
+    if kept is None or not timedelta(0) <= ctx.clock.now() - kept.at < timedelta(seconds=seconds):
+        return None
+    return kept
+
+
+def served(ctx: NodeContext) -> _Served:
+    """The feed as `current` computes it, computed again once it is BORDERFLOW_WAIT_FEED_SECONDS old
+    (node time; 5 s by default): the same for every caller, polled by boards, apps and other
+    countries' systems, so one request in that time pays for it and the others are as cheap as a
+    health check. Every caller gets the same rows: read them, never change them."""
+    kept = _kept(ctx)
+    if kept is None:
+        now = ctx.clock.now()
+        with ctx.uow(write=False) as uow:
+            kept = _Served(now, current(ctx, uow))
+        if id(ctx) not in _served:
+            weakref.finalize(ctx, _served.pop, id(ctx), None)
+        _served[id(ctx)] = kept
+    return kept
+
+
+def served_body(ctx: NodeContext, lang: str) -> bytes | None:
+    """The feed's JSON in `lang` when it needs no computing (no database, no thread): else None."""
+    kept = _kept(ctx)
+    return kept.body(lang) if kept is not None else None
 
 
 def current(ctx: NodeContext, uow: UnitOfWork) -> list[dict]:

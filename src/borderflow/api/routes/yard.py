@@ -6,13 +6,15 @@ import csv
 import io
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Header, Path, Query
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import ConfigDict, Field
 
 from borderflow.api.deps import ContextDep, CurrentPrincipal, IdempotencyKey, May
 from borderflow.api.routes import ERRORS, GATE_DOC, Route, answer
 from borderflow.schemas import PLATE_MAX, Booking, NoNul, NulFree, PlausibleTime, ReasonIn
+from borderflow.i18n.catalogue import from_header
 from borderflow.services import bookings, capacity, overrides, waits, yard, yard_views
 from borderflow.services.idempotency import run_once
 
@@ -137,20 +139,26 @@ def driver(ctx: ContextDep, reference: Annotated[str, Path(min_length=3, max_len
         return yard_views.driver_view(ctx, uow, reference, plate)
 
 
-@public.get("/wait-times")
-def wait_times(ctx: ContextDep) -> list[dict]:
+@public.get("/wait-times", response_class=Response,
+            responses={200: {"content": {"application/json": {}}, "description": "one entry per gate and direction"}})
+async def wait_times(ctx: ContextDep, accept_language: Annotated[str | None, Header()] = None) -> Response:
     """Per gate and direction: trucks waiting, measured median waits, lanes open of the most the gate
     has, goods hours, status with the notices in force (closures, capacity changes, hazard alerts),
-    and the typical week (median wait by local weekday 1-7 and hour). No personal data."""
-    with ctx.uow(write=False) as uow:
-        return waits.current(ctx, uow)
+    and the typical week (median wait by local weekday 1-7 and hour). No personal data. Computed
+    again every few seconds (BORDERFLOW_WAIT_FEED_SECONDS, 5 by default); between times the answer is
+    the rendered one, with no database and no thread."""
+    lang = from_header(accept_language)
+    body = waits.served_body(ctx, lang)
+    if body is None:
+        body = (await run_in_threadpool(waits.served, ctx)).body(lang)
+    return Response(body, media_type="application/json",
+                    headers={"content-language": lang, "vary": "Accept-Language"})
 
 
 @public.get("/wait-times.csv", response_class=Response,
             responses={200: {"content": {"text/csv": {}}, "description": "the same feed as CSV"}})
 def wait_times_csv(ctx: ContextDep) -> Response:
-    with ctx.uow(write=False) as uow:
-        rows = waits.current(ctx, uow)
+    rows = waits.served(ctx).rows
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=waits.CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
