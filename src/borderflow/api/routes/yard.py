@@ -6,7 +6,7 @@ import csv
 import io
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import ConfigDict, Field
@@ -141,13 +141,13 @@ def driver(ctx: ContextDep, reference: Annotated[str, Path(min_length=3, max_len
 
 @public.get("/wait-times", response_class=Response,
             responses={200: {"content": {"application/json": {}}, "description": "one entry per gate and direction"}})
-async def wait_times(ctx: ContextDep, accept_language: Annotated[str | None, Header()] = None) -> Response:
+async def wait_times(request: Request) -> Response:
     """Per gate and direction: trucks waiting, measured median waits, lanes open of the most the gate
     has, goods hours, status with the notices in force (closures, capacity changes, hazard alerts),
     and the typical week (median wait by local weekday 1-7 and hour). No personal data. Computed
     again every few seconds (BORDERFLOW_WAIT_FEED_SECONDS, 5 by default); between times the answer is
-    the rendered one, with no database and no thread."""
-    lang = from_header(accept_language)
+    the rendered one, with no database, no thread and no dependency to solve."""
+    ctx, lang = request.app.state.context, from_header(request.headers.get("accept-language"))
     body = waits.served_body(ctx, lang)
     if body is None:
         body = (await run_in_threadpool(waits.served, ctx)).body(lang)
