@@ -83,7 +83,6 @@ class RiskLanes:
         self._named = frozenset(tax_id for r in rules.rules for tax_id in r.criteria.get("declarant", ())) | \
             frozenset(tax_id for w in rules.watchlists.values() for tax_id in w.declarants)
         self._declarant_text = tuple(r.criteria for r in rules.rules if "declarant" in _fields(r.reason))
-        self._prints: dict[tuple, bool] = {}
         self._counts: dict[tuple[int, int, int], tuple[tuple, bool]] = {}  # (crossings, refused, failed) → part
         self._hs: dict[str, tuple[str, bool]] = {}  # HS code as declared → (digits, value printed)
         self._needs_value = bool(self._below or self._above or self._value_text)
@@ -100,19 +99,15 @@ class RiskLanes:
 
     # ---------------------------------------------------------------- the cache key
 
-    def _who(self, tax_id: str, crossings: int, refused: int, failed: int) -> str | None:
-        if tax_id in self._named:
-            return tax_id
-        return tax_id if self._prints_declarant(crossings, refused, failed) else None
-
-    def _prints_declarant(self, crossings: int, refused: int, failed: int) -> bool:
-        """Whether a rule that prints the declarant may fire for one named nowhere: a function of the counts
-        compared with the rules' thresholds, so worked out once per `_counts_part`."""
-        part = self._counts_part(crossings, refused, failed)
-        known = self._prints.get(part)
-        if known is None:
-            known = self._prints[part] = self._may_print(crossings, refused, failed)
-        return known
+    def _counted(self, crossings: int, refused: int, failed: int) -> tuple[tuple, bool]:
+        """The history's part of the key (its counts compared with the rules' thresholds), and whether a
+        rule that prints the declarant may fire for one named nowhere: both functions of the counts,
+        worked out once for each."""
+        counted = self._counts.get((crossings, refused, failed))
+        if counted is None:
+            counted = self._counts[(crossings, refused, failed)] = (
+                self._counts_part(crossings, refused, failed), self._may_print(crossings, refused, failed))
+        return counted
 
     def _may_print(self, crossings: int, refused: int, failed: int) -> bool:
         for c in self._declarant_text:  # a rule printing the declarant, unless it cannot fire for this one
@@ -153,9 +148,6 @@ class RiskLanes:
             facts = self._hs[hs_code] = (digits, any(digits.startswith(p) for p in self._value_prefixes))
         return facts
 
-    def _history_part(self, h: DeclarantHistory) -> tuple:
-        return self._counts_part(h.crossings, h.refused, h.inspections_failed)
-
     def _counts_part(self, crossings: int, refused: int, failed: int) -> tuple:
         return (tuple(map(crossings.__lt__, self._crossings)), tuple(map(refused.__ge__, self._refused)),
                 tuple(map(failed.__ge__, self._failed)))
@@ -184,10 +176,11 @@ class RiskLanes:
             hs, printed = self._hs_facts(item.hs_code)
             per_kg = float(item.value / item.net_kg) if item.net_kg > 0 else None
             goods.append((hs, item.origin, item.currency, self._value_part(per_kg, printed)))
-        who = self._who(d.declarant.tax_id, history.crossings, history.refused, history.inspections_failed)
+        counts, prints = self._counted(history.crossings, history.refused, history.inspections_failed)
+        tax_id = d.declarant.tax_id
+        who = tax_id if prints or tax_id in self._named else None
         return (d.direction, d.gate, d.vehicle.country, who, d.perishable,
-                self._plate_part(d.vehicle.plate, d.vehicle.trailer_plate), tuple(goods),
-                self._history_part(history))
+                self._plate_part(d.vehicle.plate, d.vehicle.trailer_plate), tuple(goods), counts)
 
     def key_for(self, truck: SimTruck, history: DeclarantHistory) -> tuple:
         """`key_of(declaration_of(truck), history)` without building the declaration (a test holds them equal)."""
@@ -202,11 +195,7 @@ class RiskLanes:
             value = self._value_part(self._per_kg(truck.value_usd, net), printed)
         else:
             value = ((), (), None)
-        counted = self._counts.get((crossings, refused, failed))
-        if counted is None:
-            counted = self._counts[(crossings, refused, failed)] = (
-                self._counts_part(crossings, refused, failed), self._may_print(crossings, refused, failed))
-        counts, prints = counted
+        counts, prints = self._counted(crossings, refused, failed)
         tax_id = truck.declarant.tax_id
         if not prints and tax_id not in self._named:
             tax_id = None
