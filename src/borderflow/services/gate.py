@@ -61,10 +61,10 @@ def record(ctx: NodeContext, uow: UnitOfWork, principal: Principal, event: GateE
         uow.log_action(at=now, actor=principal.actor, action="gate.barrier", subject=str(event_id),
                        data={"gate": gate.code, "lane": lane.code, "state": event.state})
         return 201, {"id": event_id, "kind": "barrier", "accepted": True}
-    candidates = uow.crossings.expected_at_gate(gate.code, plate_key=match_key(event.plate))
+    candidates = uow.crossings.expected_with_key(gate.code, match_key(event.plate))
     match = match_plate(event.plate, [plate for _, plate, _ in candidates])
     if not settled_by_key(match):  # a worse read: every plate within reach of it is a candidate
-        candidates = uow.crossings.expected_at_gate(gate.code, probes=probe_keys(event.plate))
+        candidates = uow.crossings.expected_near(gate.code, probe_keys(event.plate))
         match = match_plate(event.plate, [plate for _, plate, _ in candidates])
     matched_ids = [cid for cid, plate, _ in candidates if plate in match.matches]
     low = event.kind in ("plate_read", "yard_entry") and event.confidence < (

@@ -63,10 +63,6 @@ DELETE_PLATE_KEYS = delete(t.crossing_plate_keys).where(_V.crossing_id == bindpa
 INSERT_CONTAINERS = insert(t.crossing_containers)
 DELETE_CONTAINERS = delete(t.crossing_containers).where(t.crossing_containers.c.crossing_id == bindparam("id"))
 HISTORY_OF = select(t.declarant_stats).where(t.declarant_stats.c.tax_id == bindparam("tax_id"))
-# The same query for the driver itself: the statuses are the code's own constants, the gate a parameter.
-_EXPECTED_SQL = ("SELECT id, plate, plate_key FROM crossings WHERE gate = {} AND status IN ("
-                 + ", ".join(f"'{status}'" for status in sorted(lifecycle.EXPECTED_AT_GATE)) + ")")
-_PARAM = {"qmark": "?", "format": "%s", "pyformat": "%s", "numeric": ":1"}
 _COUNTERS: dict[tuple[str, tuple[str, ...]], Any] = {}  # (dialect, counters) -> upsert statement
 NO_HISTORY = {"crossings": 0, "refused": 0, "inspections_failed": 0, "red_lanes": 0}
 ALIKE_LIMIT = 3
@@ -241,23 +237,14 @@ class CrossingRepository:
         self.conn.execute(INSERT_PLATE_KEYS, [{"gate": gate, "variant": v, "crossing_id": crossing_id}
                                               for v in sorted(key_variants(plate_key))])
 
-    def expected_at_gate(self, gate: str, *, plate_key: str | None = None,
-                         probes: Iterable[str] | None = None) -> list[tuple[str, str, str]]:
-        """(id, plate, plate_key) of every crossing a plate read at `gate` could belong to; with
-        `plate_key`, only those whose plate folds to it; with `probes` (`plates.probe_keys`), those
-        with one of them among their key variants. Both are index lookups, not the whole gate."""
-        if plate_key is not None:
-            return [tuple(row) for row in self.conn.execute(EXPECTED_WITH_KEY, {"gate": gate, "key": plate_key})]
-        if probes is not None:
-            return [tuple(row) for row in self.conn.execute(EXPECTED_NEAR, {"gate": gate, "probes": sorted(probes)})]
-        # Thousands of rows on a worse read: fetched by the driver in one call, without building a
-        # SQLAlchemy row for each.
-        cursor = self.conn.connection.dbapi_connection.cursor()
-        try:
-            cursor.execute(_EXPECTED_SQL.format(_PARAM[self.conn.dialect.paramstyle]), (gate,))
-            return cursor.fetchall()
-        finally:
-            cursor.close()
+    def expected_with_key(self, gate: str, plate_key: str) -> list[tuple[str, str, str]]:
+        """(id, plate, plate_key) of the crossings expected at `gate` whose plate folds to `plate_key`."""
+        return [tuple(row) for row in self.conn.execute(EXPECTED_WITH_KEY, {"gate": gate, "key": plate_key})]
+
+    def expected_near(self, gate: str, probes: Iterable[str]) -> list[tuple[str, str, str]]:
+        """(id, plate, plate_key) of the crossings expected at `gate` with one of `probes`
+        (`plates.probe_keys`) among their key variants: an index lookup, never the whole gate."""
+        return [tuple(row) for row in self.conn.execute(EXPECTED_NEAR, {"gate": gate, "probes": sorted(probes)})]
 
     def history(self, tax_id: str) -> dict[str, int]:
         row = self.conn.execute(HISTORY_OF, {"tax_id": tax_id}).first()
