@@ -9,10 +9,9 @@ import pytest
 from sqlalchemy import insert, select
 
 from tests.conftest import BACKENDS
-from tests.support.databases import fresh_pg_database
+from tests.support.databases import engine_at
 from borderflow.store import migrate
 from borderflow.store import tables as t
-from borderflow.store.db import make_engine
 
 AT = datetime(2026, 11, 23, 1, 30, tzinfo=UTC)
 
@@ -20,17 +19,8 @@ AT = datetime(2026, 11, 23, 1, 30, tzinfo=UTC)
 @pytest.fixture(params=BACKENDS)
 def before_0011(request, tmp_path):
     """A database at revision 0010, the one before the table existed."""
-    if request.param == "sqlite":
-        eng = make_engine(f"sqlite:///{tmp_path / 'store.sqlite'}")
-        migrate.upgrade(eng, "0010")
-        yield eng
-        eng.dispose()
-        return
-    with fresh_pg_database() as url:
-        eng = make_engine(url)
-        migrate.upgrade(eng, "0010")
-        yield eng
-        eng.dispose()
+    with engine_at(request.param, tmp_path, "0010") as engine:
+        yield engine
 
 
 def crossing(crossing_id: str, status: str, containers: list | None) -> dict:

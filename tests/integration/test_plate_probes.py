@@ -19,9 +19,8 @@ from borderflow.services import crossings
 from borderflow.settings import load_settings
 from borderflow.store import migrate
 from borderflow.store import tables as t
-from borderflow.store.db import make_engine
 from tests.conftest import BACKENDS
-from tests.support.databases import fresh_pg_database
+from tests.support.databases import engine_at, fresh_pg_database
 from tests.support.declarations import green_cargo
 from tests.support.history import principal
 from tests.support.nodes import TEST_RULES, TEST_VN_NODE
@@ -69,9 +68,12 @@ def misread(rng: random.Random, plate: str) -> str:
 
 
 def both_ways(ctx, read: str):
+    """The match over every truck the gate expects, the match over what the probes found, and those."""
+    c = t.crossings.c
     with ctx.uow(write=False) as uow:
-        everyone = uow.crossings.expected_at_gate("KIMTHANH")
-        probed = uow.crossings.expected_at_gate("KIMTHANH", probes=probe_keys(read))
+        everyone = uow.conn.execute(select(c.id, c.plate, c.plate_key).where(
+            c.gate == "KIMTHANH", c.status.in_(lifecycle.EXPECTED_AT_GATE))).all()
+        probed = uow.crossings.expected_near("KIMTHANH", probe_keys(read))
     return match_plate(read, [p for _, p, _ in everyone]), match_plate(read, [p for _, p, _ in probed]), probed
 
 
@@ -120,17 +122,9 @@ def test_an_ended_crossing_leaves_the_index_and_an_amended_plate_moves(ctx):
 
 @pytest.fixture(params=BACKENDS)
 def before_0013(request, tmp_path):
-    if request.param == "sqlite":
-        eng = make_engine(f"sqlite:///{tmp_path / 'store.sqlite'}")
-        migrate.upgrade(eng, "0012")
-        yield eng
-        eng.dispose()
-        return
-    with fresh_pg_database() as url:
-        eng = make_engine(url)
-        migrate.upgrade(eng, "0012")
-        yield eng
-        eng.dispose()
+    """A database at revision 0012, the one before the table existed."""
+    with engine_at(request.param, tmp_path, "0012") as engine:
+        yield engine
 
 
 def test_the_migration_fills_the_index_for_crossings_still_expected(before_0013):

@@ -73,3 +73,26 @@ def _migrated_template() -> str:
     finally:
         engine.dispose()  # a template is copied only while nobody is connected to it
     return name
+
+
+@contextmanager
+def engine_at(backend: str, tmp_path, revision: str):  # noqa: ANN001
+    """An engine on a fresh database of `backend` ("sqlite" or "postgres") migrated up to `revision`:
+    where a migration's own test starts, with the rows it must carry over still to be written."""
+    from borderflow.store import migrate
+    from borderflow.store.db import make_engine
+    if backend == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'store.sqlite'}")
+        try:
+            migrate.upgrade(engine, revision)
+            yield engine
+        finally:
+            engine.dispose()
+        return
+    with fresh_pg_database() as url:
+        engine = make_engine(url)
+        try:
+            migrate.upgrade(engine, revision)
+            yield engine
+        finally:
+            engine.dispose()

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
-import os
 import time
 from datetime import UTC, datetime
 

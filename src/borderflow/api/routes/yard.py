@@ -13,8 +13,8 @@ from pydantic import ConfigDict, Field
 
 from borderflow.api.deps import ContextDep, CurrentPrincipal, IdempotencyKey, May
 from borderflow.api.routes import ERRORS, GATE_DOC, Route, answer
-from borderflow.schemas import PLATE_MAX, Booking, NoNul, NulFree, PlausibleTime, ReasonIn
 from borderflow.i18n.catalogue import from_header
+from borderflow.schemas import PLATE_MAX, Booking, NoNul, NulFree, PlausibleTime, ReasonIn
 from borderflow.services import bookings, capacity, overrides, waits, yard, yard_views
 from borderflow.services.idempotency import run_once
 
