@@ -13,7 +13,7 @@ import pytest
 from borderflow.demo import parse_start, scenario_overrides
 from borderflow.reference.region import load_node
 from borderflow.sim import load_scenario
-from tests.support.nodes import free_port
+from tests.support.nodes import free_port_pair
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
 START, SPEED, DURATION, SCALE = "2026-06-15T07:00", 150, 50, 0.2  # two hours of node time in 50 real seconds
@@ -29,7 +29,7 @@ def demo(tmp_path_factory):
     result = subprocess.run(
         [sys.executable, "-m", "borderflow", "demo", "--headless", "--duration", str(DURATION), "--speed", str(SPEED),
          "--scale", str(SCALE), "--start", START, "--problem-share", "0.2",
-         "--data-dir", str(folder), "--port", str(free_port())],
+         "--data-dir", str(folder), "--port", str(free_port_pair())],
         capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stderr[-3000:]
     return result, folder
