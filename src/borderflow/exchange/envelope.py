@@ -12,9 +12,10 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from borderflow.domain import canonical as jcs
 
 SCHEMA_VERSION = 1
 
@@ -28,7 +29,7 @@ def unb64(text: str) -> bytes:
 
 
 def canonical(document: dict[str, Any]) -> bytes:
-    return rfc8785.dumps({k: v for k, v in document.items() if k != "signature"})
+    return jcs.dumps({k: v for k, v in document.items() if k != "signature"})
 
 
 def digest(document: dict[str, Any]) -> str:
@@ -38,8 +39,8 @@ def digest(document: dict[str, Any]) -> str:
 def not_canonical(document: Any) -> str | None:  # noqa: ANN401
     """Why `document` has no canonical form (a number outside JSON's safe range, NaN, Infinity), or None."""
     try:
-        rfc8785.dumps(document)
-    except rfc8785.CanonicalizationError as exc:
+        jcs.dumps(document)
+    except jcs.CanonicalizationError as exc:
         return str(exc)
     return None
 
@@ -62,15 +63,16 @@ class SignatureRejected(ValueError):
     """Unknown key, malformed signature, or a document altered after signing."""
 
 
-def verify(document: dict[str, Any], public_keys: dict[str, str]) -> bytes:
-    """The canonical bytes that were signed, once the signature over them checks out."""
+def verify(document: dict[str, Any], public_keys: dict[str, str], signed: bytes | None = None) -> bytes:
+    """The canonical bytes that were signed (`signed`, when the caller has them already), once the
+    signature over them checks out."""
     key_id, signature = document.get("key_id"), document.get("signature")
     if not isinstance(key_id, str) or not isinstance(signature, str):
         raise SignatureRejected("missing key_id or signature")
     encoded = public_keys.get(key_id)
     if encoded is None:
         raise SignatureRejected(f"unknown key {key_id!r}; known: {', '.join(sorted(public_keys)) or 'none'}")
-    signed = canonical(document)
+    signed = canonical(document) if signed is None else signed
     try:
         Ed25519PublicKey.from_public_bytes(unb64(encoded)).verify(unb64(signature), signed)
     except (InvalidSignature, ValueError) as exc:

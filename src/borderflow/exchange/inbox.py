@@ -14,12 +14,15 @@ import logging
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from borderflow.domain import canonical as jcs
 from borderflow.domain.errors import Forbidden
 from borderflow.domain.roles import Principal
 from borderflow.exchange import envelope as env
@@ -57,8 +60,7 @@ def receive(ctx: NodeContext, principal: Principal, messages: list[dict[str, Any
     outcomes: list[tuple[Outcome, str | None]] = []
     with ctx.uow() as uow:
         batch = _Batch(ctx, uow, principal, now, messages)
-        outcomes = [batch.one(message) for message in messages]
-        batch.finish()
+        outcomes = batch.take(messages)
         counts: dict[str, int] = {}
         for outcome, _ in outcomes:
             counts[outcome.status] = counts.get(outcome.status, 0) + 1
@@ -91,7 +93,11 @@ class _Stream:
 
 
 class _Batch:
-    """One delivery: what the inbox already holds, and each touched stream's position, read once."""
+    """One delivery: what the inbox already holds, and each touched stream's position, read once.
+
+    The statements a batch needs for every message alike (opening its streams, settling its
+    inbox rows, moving the streams on) run once for the batch, not once a message.
+    """
 
     def __init__(self, ctx: NodeContext, uow: UnitOfWork, principal: Principal, now: datetime, messages: list):
         self.ctx, self.uow, self.principal, self.now = ctx, uow, principal, now
@@ -101,15 +107,29 @@ class _Batch:
         self.known = {row.message_id: row for row in uow.conn.execute(
             select(i.message_id, i.type, i.stream, i.seq, i.state).where(i.message_id.in_(ids)))} if ids else {}
         self.streams: dict[tuple[str, str], _Stream] = {}
-        self.dialect_insert = pg_insert if uow.conn.dialect.name == "postgresql" else sqlite_insert
+        self.settled: list[dict[str, Any]] = []  # inbox rows' final states, written together
+        self.postgres = uow.conn.dialect.name == "postgresql"
 
-    def one(self, message: Any) -> tuple[Outcome, str | None]:
+    def take(self, messages: list) -> list[tuple[Outcome, str | None]]:
+        """Each message's outcome and digest, in the order given; then the batch's bookkeeping."""
+        trusted = [self._trusted(message) for message in messages]
+        self._open({(sender, m["stream"]) for m, (sender, _) in zip(messages, trusted, strict=True)
+                    if sender is not None and m["message_id"] not in self.known})
+        outcomes = [self._one(m, sender, found) for m, (sender, found) in zip(messages, trusted, strict=True)]
+        self.finish()
+        return outcomes
+
+    def _trusted(self, message: Any) -> tuple[str | None, bytes | Untrusted]:  # noqa: ANN401
         try:
-            sender, signed = _trust(self.ctx, self.principal, message, self.now)
+            return _trust(self.ctx, self.principal, message, self.now)
         except Untrusted as exc:
-            _reject(self.uow, self.principal, message, exc.reason, self.now)
-            return Outcome("rejected", exc.reason, exc.retry), _digest(message)
-        digest = hashlib.sha256(signed).hexdigest()
+            return None, exc
+
+    def _one(self, message: Any, sender: str | None, found: bytes | Untrusted) -> tuple[Outcome, str | None]:  # noqa: ANN401
+        if isinstance(found, Untrusted):
+            _reject(self.uow, self.principal, message, found.reason, self.now)
+            return Outcome("rejected", found.reason, found.retry), _digest(message)
+        digest = hashlib.sha256(found).hexdigest()
         known = self.known.get(message["message_id"])
         if known is not None:
             return self._known(message, known), digest
@@ -125,24 +145,33 @@ class _Batch:
     def _received_concurrently(self, message: dict) -> Outcome | None:
         """The answer for a message another delivery stored after this batch looked (the same batch
         sent twice at once): it is in the inbox now that this batch holds the stream's lock."""
+        self._settle()
         i = t.inbox.c
         known = self.uow.conn.execute(select(i.message_id, i.type, i.stream, i.seq, i.state)
                                       .where(i.message_id == message["message_id"])).first()
         return None if known is None else self._known(message, known)
 
+    def _open(self, wanted: set[tuple[str, str]]) -> None:
+        """Each stream's position and held messages, its row created if new and, on PostgreSQL,
+        locked (in one order, so two batches never wait on each other) for one applier at a time."""
+        wanted = sorted(wanted - self.streams.keys())
+        if not wanted:
+            return
+        s, i, conn = t.inbox_streams.c, t.inbox.c, self.uow.conn
+        conn.execute(_OPEN_STREAM[conn.dialect.name], [{"sender": a, "stream": b} for a, b in wanted])
+        for sender, group in groupby(wanted, key=itemgetter(0)):
+            names = [stream for _, stream in group]
+            query = select(s.stream, s.last_seq).where(s.sender == sender, s.stream.in_(names)).order_by(s.stream)
+            last = dict(conn.execute(query.with_for_update() if self.postgres else query).all())
+            held: dict[str, dict[int, dict]] = {name: {} for name in names}
+            for row in conn.execute(select(i.stream, i.seq, i.envelope).where(
+                    i.sender == sender, i.stream.in_(names), i.state == "held")):
+                held[row.stream][row.seq] = row.envelope
+            for name in names:
+                self.streams[sender, name] = _Stream(last[name], held[name])
+
     def _stream(self, sender: str, stream: str) -> _Stream:
-        if (sender, stream) not in self.streams:
-            s, i = t.inbox_streams, t.inbox.c
-            conn = self.uow.conn
-            conn.execute(self.dialect_insert(s).values(sender=sender, stream=stream, last_seq=0)
-                         .on_conflict_do_nothing(index_elements=[s.c.sender, s.c.stream]))
-            query = select(s.c.last_seq).where(s.c.sender == sender, s.c.stream == stream)
-            if conn.dialect.name == "postgresql":
-                query = query.with_for_update()  # one applier per stream at a time
-            last = conn.execute(query).scalar_one()
-            held = {row.seq: row.envelope for row in conn.execute(select(i.seq, i.envelope).where(
-                i.sender == sender, i.stream == stream, i.state == "held"))}
-            self.streams[sender, stream] = _Stream(last, held)
+        self._open({(sender, stream)})
         return self.streams[sender, stream]
 
     def _insert(self, message: dict, digest: str, state: str, reason: str | None = None) -> bool:
@@ -170,29 +199,41 @@ class _Batch:
             return Outcome("held", f"waiting for sequence number {state.last + 1} of stream {stream!r}")
         if not self._insert(message, digest, "held"):
             return self._received_concurrently(message) or Outcome("duplicate", "received concurrently")
-        outcome = _apply(self.ctx, self.uow, sender, message, self.now)
+        outcome = self._apply(sender, message)
         state.last, state.moved = seq, True
         while state.last + 1 in state.held:  # the gap is filled: apply what waited behind it, in order
-            _apply(self.ctx, self.uow, sender, state.held.pop(state.last + 1), self.now)
+            self._apply(sender, state.held.pop(state.last + 1))
             state.last += 1
         return outcome
 
+    def _apply(self, sender: str, message: dict) -> Outcome:
+        outcome = _apply(self.ctx, self.uow, sender, message, self.now)
+        self.settled.append({"id": message["message_id"], "state": outcome.status, "reason": outcome.reason,
+                             "applied_at": self.now if outcome.status == "applied" else None})
+        return outcome
+
+    def _settle(self) -> None:
+        if self.settled:
+            self.uow.conn.execute(_SETTLE, self.settled)
+            self.settled = []
+
     def finish(self) -> None:
-        s = t.inbox_streams.c
-        for (sender, stream), state in self.streams.items():
-            if state.moved:
-                self.uow.conn.execute(update(t.inbox_streams).where(s.sender == sender, s.stream == stream)
-                                      .values(last_seq=state.last))
+        self._settle()
+        moved = [{"s": sender, "name": stream, "last": state.last}
+                 for (sender, stream), state in self.streams.items() if state.moved]
+        if moved:
+            self.uow.conn.execute(_MOVE_STREAM, moved)
 
 
 def _trust(ctx: NodeContext, principal: Principal, message: Any, now: datetime) -> tuple[str, bytes]:
     """The sender and the signed bytes, or Untrusted with the reason."""
     if not isinstance(message, dict):
         raise Untrusted("a message must be a JSON object (a signed envelope)")
-    problem = env.not_canonical(message)
-    if problem is not None:
+    try:
+        signed = env.canonical(message)  # what the signature covers, written once for the check below
+    except jcs.CanonicalizationError as exc:
         raise Untrusted(f"the envelope holds a value canonical JSON (RFC 8785) cannot encode, so no signature "
-                        f"can cover it: {problem}")
+                        f"can cover it: {exc}") from None
     if has_nul(message):
         raise Untrusted("the envelope holds a NUL character (\\x00), which this node cannot store")
     for name, kind in REQUIRED.items():
@@ -210,7 +251,7 @@ def _trust(ctx: NodeContext, principal: Principal, message: Any, now: datetime) 
     if message["recipient"] != ctx.node.id:
         raise Untrusted(f"addressed to {message['recipient']!r}; this node is {ctx.node.id!r}")
     try:
-        signed = env.verify(message, partner.public_keys)
+        env.verify(message, partner.public_keys, signed)
     except env.SignatureRejected as exc:
         raise Untrusted(f"signature rejected: {exc}", retry=str(exc).startswith("unknown key")) from None
     try:
@@ -261,14 +302,18 @@ def _apply(ctx: NodeContext, uow: UnitOfWork, sender: str, message: dict, now: d
         uow.crossings.forget()  # nor be remembered as written
         state, reason = "rejected", str(exc)
         log.warning("message %s from %s not applied: %s", message_id, sender, reason)
-    uow.conn.execute(_SETTLE, {"id": message_id, "state": state, "reason": reason,
-                               "applied_at": now if state == "applied" else None})
-    return Outcome(state, reason)
+    return Outcome(state, reason)  # the inbox row is settled with its batch (_Batch._settle)
 
 
 # Built once: the hot path then only binds values to an already compiled statement.
 _SETTLE = (update(t.inbox).where(t.inbox.c.message_id == bindparam("id"))
            .values(state=bindparam("state"), reason=bindparam("reason"), applied_at=bindparam("applied_at")))
+_MOVE_STREAM = (update(t.inbox_streams).where(t.inbox_streams.c.sender == bindparam("s"),
+                                              t.inbox_streams.c.stream == bindparam("name"))
+                .values(last_seq=bindparam("last")))
+_OPEN_STREAM = {name: dialect(t.inbox_streams).values(last_seq=0)
+                .on_conflict_do_nothing(index_elements=[t.inbox_streams.c.sender, t.inbox_streams.c.stream])
+                for name, dialect in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}
 _INSERT = {name: dialect(t.inbox).on_conflict_do_nothing(index_elements=[t.inbox.c.message_id])
            .returning(t.inbox.c.message_id)  # rowcount is not reliable for ON CONFLICT on every driver
            for name, dialect in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}

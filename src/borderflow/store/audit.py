@@ -21,10 +21,9 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-import rfc8785
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
-from borderflow.domain import merkle
+from borderflow.domain import canonical as jcs, merkle
 from borderflow.store.tables import audit_checkpoints, audit_log, audit_nodes
 
 CACHED_EVERY = 4  # complete subtrees of 16, 256, 4096, … leaves are stored; smaller ones are hashed on demand
@@ -46,15 +45,15 @@ def append_many(conn: Connection, entries: list[dict[str, Any]]) -> None:
 def _row(*, at: datetime, actor: str, action: str, subject: str, data: dict | None) -> dict[str, Any]:
     data = data or {}
     try:
-        rfc8785.dumps(data)
-    except rfc8785.CanonicalizationError:  # e.g. an integer beyond 2**53: kept as text so it can be hashed
+        jcs.dumps(data)
+    except jcs.CanonicalizationError:  # e.g. an integer beyond 2**53: kept as text so it can be hashed
         data = {"text": json.dumps(data, sort_keys=True, default=str)}
     return dict(at=aware(at), actor=actor, action=action, subject=subject, data=data)
 
 
 def leaf(row: Any) -> bytes:  # noqa: ANN401 - a row of audit_log
     """The bytes a leaf hashes: the entry as RFC 8785 canonical JSON, so any auditor can rebuild it."""
-    return rfc8785.dumps({"at": aware(row.at).isoformat(), "actor": row.actor, "action": row.action,
+    return jcs.dumps({"at": aware(row.at).isoformat(), "actor": row.actor, "action": row.action,
                           "subject": row.subject, "data": row.data})
 
 
