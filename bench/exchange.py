@@ -31,6 +31,7 @@ from borderflow.settings import load_settings  # noqa: E402
 from tests.support.declarations import green_cargo  # noqa: E402
 from tests.support.pair import prepare  # noqa: E402
 
+KINDS = ("incident_report", "pre_arrival_notice")
 DECLARANT = Principal("bench", "declarant", "bench", "5300123456")
 
 
@@ -87,10 +88,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=3000)
     parser.add_argument("--postgres", action="store_true", help="also on PostgreSQL (127.0.0.1:5432)")
+    parser.add_argument("--kind", choices=KINDS, action="append", help="only this kind of traffic (repeatable)")
     args = parser.parse_args()
     print(f"# exchange benchmark — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — {machine()}")
     for pg in (False, True) if args.postgres else (False,):
-        for kind in ("incident_report", "pre_arrival_notice"):
+        for kind in args.kind or KINDS:
             r = run(kind, args.messages, pg)
             print(f"{'PostgreSQL' if pg else 'SQLite':10} {kind:18} backlog {r['backlog']}  drained in "
                   f"{r['elapsed']:6.1f} s  = {r['rate']:6.0f} msg/s with receipts  (applied {r['applied']})  "

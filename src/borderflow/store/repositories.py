@@ -46,6 +46,8 @@ INSERT_EVENTS = insert(t.crossing_events)
 UPDATE_CROSSING = update(t.crossings).where(_C.id == bindparam("b_id"))
 BY_ID = select(t.crossings).where(_C.id == bindparam("id"))
 BY_ID_FOR_UPDATE = BY_ID.with_for_update()
+BY_PARTNER = select(t.crossings).where(_C.origin_node == bindparam("node"), _C.partner_crossing_id == bindparam("id"))
+BY_PARTNER_FOR_UPDATE = BY_PARTNER.with_for_update()
 EVENTS_OF = select(t.crossing_events).where(t.crossing_events.c.crossing_id == bindparam("id")) \
     .order_by(t.crossing_events.c.id)
 _V = t.crossing_plate_keys.c
@@ -164,11 +166,8 @@ class CrossingRepository:
 
     def by_partner(self, origin_node: str, partner_crossing_id: str, *, for_update: bool = False) -> CrossingRecord | None:
         """An import crossing by the id its announcing partner gave it."""
-        c = t.crossings.c
-        query = select(t.crossings).where(c.origin_node == origin_node, c.partner_crossing_id == partner_crossing_id)
-        if for_update and self.conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        row = self.conn.execute(query).first()
+        query = BY_PARTNER_FOR_UPDATE if for_update and self.conn.dialect.name == "postgresql" else BY_PARTNER
+        row = self.conn.execute(query, {"node": origin_node, "id": partner_crossing_id}).first()
         return _record(row) if row else None
 
     def set_partner(self, own_id: str, /, **partner: Any) -> None:
