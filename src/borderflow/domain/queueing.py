@@ -10,10 +10,11 @@ caller stores and hands back.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from itertools import islice
+from operator import attrgetter
 from typing import Final, Protocol
 
 PERISHABLE, TRUSTED, ORDINARY = "perishable", "trusted", "ordinary"
@@ -22,7 +23,10 @@ DEFAULT_PATTERN: Final = (PERISHABLE, TRUSTED) + (ORDINARY,) * 5
 
 
 def _aware(value: datetime, what: str) -> None:
-    if value.tzinfo is None or value.utcoffset() is None:
+    zone = value.tzinfo
+    if type(zone) is timezone:  # a fixed offset, UTC among them: aware, and asked at every check-in
+        return
+    if zone is None or value.utcoffset() is None:
         raise ValueError(f"{what} must be timezone-aware, got {value!r}")
 
 
@@ -77,9 +81,9 @@ class QueuePolicy(Protocol):
         ...
 
 
-def _fifo_key(truck: Waiting) -> tuple[datetime, str]:
-    # The crossing id breaks ties so that two nodes (or two replications) agree.
-    return truck.checked_in_at, truck.crossing_id
+# (check-in time, crossing id): the crossing id breaks ties so that two nodes (or two replications)
+# agree. attrgetter, not a function: every policy sorts by it at every call-forward step.
+_fifo_key: Callable[[Waiting], tuple[datetime, str]] = attrgetter("checked_in_at", "crossing_id")
 
 
 def _take(calls: Iterator[tuple[Waiting, int]], n: int, state: CallUpState) -> tuple[list[Waiting], CallUpState]:

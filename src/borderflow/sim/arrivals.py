@@ -54,9 +54,9 @@ class SimDeclarant:
     prior_inspections_failed: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen class's __init__ sets each of its 21 fields the slow way
 class SimTruck:
-    """One simulated truck as it turns up at the sending gate's yard.
+    """One simulated truck as it turns up at the sending gate's yard (not changed once made).
 
     `direction` is seen from the sending node ("export": leaving its country);
     `minute` is minutes since the scenario start, `arrival` the same as a time.
