@@ -5,7 +5,7 @@ outage), then comes back; we time the drain until every message has a stored,
 verified receipt. Two kinds of traffic: pre-arrival notices (each creates and
 assesses an import crossing on the partner) and incident reports (store only).
 Baseline: GET /healthz of the receiving node in the same run.
-Usage: python bench/exchange.py [--messages 3000] [--postgres]
+Usage: python bench/exchange.py [--messages 3000] [--postgres] [--batch-size 100] [--kind pre_arrival_notice]
 """
 
 from __future__ import annotations
@@ -59,11 +59,12 @@ def depth(vn) -> int:
         return client.get("/api/v1/exchange/status").json()[0]["outbox_depth"]
 
 
-def run(kind: str, count: int, pg: bool) -> dict:
+def run(kind: str, count: int, pg: bool, batch: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         urls = (recreate_pg("borderflow_bench_vn"), recreate_pg("borderflow_bench_cn")) if pg else (None, None)
         vn, cn = prepare(Path(tmp), *urls)
         vn.extra_env["BORDERFLOW_EXCHANGE_MAX_BACKOFF_SECONDS"] = "0.5"
+        vn.extra_env["BORDERFLOW_EXCHANGE_BATCH_SIZE"] = str(batch)
         vn.start()
         try:
             build_backlog(vn, kind, count)
@@ -88,12 +89,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=3000)
     parser.add_argument("--postgres", action="store_true", help="also on PostgreSQL (127.0.0.1:5432)")
+    parser.add_argument("--batch-size", type=int, default=100, help="the sender's BORDERFLOW_EXCHANGE_BATCH_SIZE")
     parser.add_argument("--kind", choices=KINDS, action="append", help="only this kind of traffic (repeatable)")
     args = parser.parse_args()
     print(f"# exchange benchmark — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — {machine()}")
     for pg in (False, True) if args.postgres else (False,):
         for kind in args.kind or KINDS:
-            r = run(kind, args.messages, pg)
+            r = run(kind, args.messages, pg, args.batch_size)
             print(f"{'PostgreSQL' if pg else 'SQLite':10} {kind:18} backlog {r['backlog']}  drained in "
                   f"{r['elapsed']:6.1f} s  = {r['rate']:6.0f} msg/s with receipts  (applied {r['applied']})  "
                   f"healthz {r['health']:6.0f}/s  ratio {r['ratio']:.2f}")

@@ -62,5 +62,5 @@ def exchange_config(settings: Settings, node_file: NodeFile) -> ExchangeConfig:
                                        link.get("message_version") or LATEST_VERSION)
     return ExchangeConfig(keys=KeyRing(settings.data_dir), partners=partners,
                           replay_window=timedelta(hours=settings.exchange_replay_window_hours),
-                          batch_size=settings.exchange_batch_size,
+                          batch_size=settings.exchange_batch_size, batch_bytes=settings.exchange_batch_bytes,
                           max_backoff=settings.exchange_max_backoff_seconds)

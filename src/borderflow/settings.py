@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     exchange_replay_window_hours: float = Field(default=168, gt=0, le=24 * 90)
     exchange_max_backoff_seconds: float = Field(default=60, ge=0.1, le=3600)
     exchange_batch_size: int = Field(default=100, ge=1, le=1000)
+    # The most one delivery's body holds: under the partner's max_body_bytes (262,144 unless its operator
+    # changed it). A delivery the partner still finds too large is halved until one goes through.
+    exchange_batch_bytes: int = Field(default=200_000, ge=4096, le=64 * 1024 * 1024)
     exchange: bool = True  # run the dispatcher that delivers the outbox to partners
     # slots, yard and call-forward
     queue_policy: Literal["fifo", "booked_first", "priority"] = "priority"

@@ -225,3 +225,38 @@ def test_a_node_restarted_after_kill_9_takes_its_lease_back_at_once(tmp_path):
         assert time.monotonic() - restarted < 6, "the restarted node waited for its dead predecessor's lease"
     finally:
         vn.stop(), cn.stop()
+
+
+def test_deliveries_shrink_to_the_partners_body_limit_and_a_message_too_large_alone_waits(tmp_path):
+    """The partner's operator keeps a smaller body limit than our batches: the dispatcher halves its
+    deliveries until they pass, and the one notice that cannot pass at all waits without holding up
+    the others (before, the outbox stalled on a 413 for good)."""
+    vn, cn = prepare(tmp_path)
+    cn.extra_env["BORDERFLOW_MAX_BODY_BYTES"] = "8192"  # ~3 pre-arrival notices a delivery
+    vn.extra_env["BORDERFLOW_EXCHANGE_MAX_BACKOFF_SECONDS"] = "0.5"
+    vn.start()  # the partner is down while the backlog builds
+    try:
+        with vn.client("declarant", DECLARANT) as client:
+            big = green_cargo(gate="HUUNGHI")
+            big["goods"] = [{**big["goods"][0], "gross_kg": 1000, "net_kg": 990, "value": 300, "packages": 40,
+                             "description": f"Dried cassava chips, lot {i:02d}, " + "sun-dried, bagged " * 12}
+                            for i in range(20)]
+            created = client.post("/api/v1/crossings", json=big)
+            assert created.status_code == 201, created.text
+            big_id = created.json()["id"]
+            ids = []
+            for _ in range(12):
+                created = client.post("/api/v1/crossings", json=green_cargo(gate="HUUNGHI"))
+                assert created.status_code == 201, created.text
+                ids.append(created.json()["id"])
+        cn.start()
+        eventually(lambda: all(import_crossing(cn, i) for i in ids), timeout=60,
+                   what="every notice that fits on CN")
+        waiting = [m for m in outbox(vn, stream=big_id) if m["type"] == "pre_arrival_notice"]
+        assert len(waiting) == 1 and waiting[0]["state"] == "pending", waiting
+        assert "over CN-BORDER's body limit" in waiting[0]["last_error"] and "max_body_bytes" in waiting[0]["last_error"]
+        assert import_crossing(cn, big_id) is None
+        delivered = [m for m in crossing_messages(outbox(vn, state="delivered")) if m["stream"] in ids]
+        assert {m["stream"] for m in delivered} == set(ids)
+    finally:
+        vn.stop(), cn.stop()

@@ -58,5 +58,6 @@ class ExchangeConfig:
     replay_window: timedelta = timedelta(days=7)
     max_skew: timedelta = timedelta(minutes=5)
     batch_size: int = 100
+    batch_bytes: int = 200_000  # the most one delivery's body holds (see settings.exchange_batch_bytes)
     max_backoff: float = 60.0
     timeout: float = 10.0

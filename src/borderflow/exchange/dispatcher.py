@@ -25,6 +25,7 @@ send its receipt answers, so the archive (services/archive.py) can rebuild the d
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import threading
@@ -70,6 +71,7 @@ class Dispatcher(threading.Thread):
         self.partner_key_id: str | None = None
         self.held_until: datetime | None = None
         self.lease = LEASE * speed_of(ctx.clock)  # in node time
+        self.batch_bytes = ctx.exchange.batch_bytes  # halved while the partner answers 413 (its limit is lower)
 
     def _real(self, node_seconds: float) -> float:
         return real_seconds(self.ctx.clock, node_seconds)
@@ -123,13 +125,16 @@ class Dispatcher(threading.Thread):
             return -1
         self._note_key("node", self.signing_key_id, key.key_id)
         self.signing_key_id = key.key_id
-        sealed = [key.sign(self._envelope(row, now)) for row in rows]
+        rows, sealed, body = self._fitting(rows, [key.sign(self._envelope(row, now)) for row in rows])
         try:
-            response = self.client.post(f"{self.partner.url}/api/v1/exchange/messages", json={"messages": sealed},
-                                        headers={"Authorization": f"Bearer {self.partner.api_key}"})
+            response = self.client.post(f"{self.partner.url}/api/v1/exchange/messages", content=body,
+                                        headers={"Authorization": f"Bearer {self.partner.api_key}",
+                                                 "Content-Type": "application/json"})
         except httpx.HTTPError as exc:
             self._record_error(f"{self.partner.url} unreachable: {type(exc).__name__}: {exc}", rows)
             return -1
+        if response.status_code == 413:
+            return self._too_large(rows, len(body))
         if response.status_code != 200:
             self._record_error(f"{self.partner.url} answered {response.status_code}: {response.text[:300]}", rows)
             return -1
@@ -142,6 +147,41 @@ class Dispatcher(threading.Thread):
         self.failures = 0
         self._reached()
         return len(rows)
+
+    def _fitting(self, rows: list[Any], sealed: list[dict]) -> tuple[list[Any], list[dict], bytes]:
+        """The first messages whose delivery fits in `batch_bytes` (always at least one), and its body;
+        the rest wait for the next round, unsent and uncounted."""
+        parts, size = [], len(b'{"messages":[]}')
+        for envelope in sealed:
+            part = json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode()
+            if parts and size + len(part) + 1 > self.batch_bytes:
+                break
+            parts.append(part)
+            size += len(part) + 1
+        n = len(parts)
+        return rows[:n], sealed[:n], b'{"messages":[' + b",".join(parts) + b"]}"
+
+    def _too_large(self, rows: list[Any], size: int) -> int:
+        """The partner refused the delivery's size: send half as much from now on. One message alone
+        too large waits (it cannot pass until the partner's operator raises the limit) and the
+        messages behind it go on."""
+        if len(rows) > 1:
+            self.batch_bytes = max(1, size // 2)
+            self._record_error(f"{self.partner.url} answered 413: a delivery of {size:,} bytes is over its "
+                               f"body limit; sending at most {self.batch_bytes:,} bytes at once from now on", rows)
+            return -1
+        row = rows[0]
+        error = (f"message {row.message_id} alone is {size:,} bytes, over {self.partner.id}'s body limit: it waits "
+                 "until that node's operator raises max_body_bytes; the messages behind it go on")
+        log.error("exchange with %s: %s", self.partner.id, error)
+        o = t.outbox.c
+        with self.ctx.uow() as uow:
+            uow.conn.execute(update(t.outbox).where(o.id == row.id).values(
+                attempts=o.attempts + 1, last_error=error,
+                next_attempt_at=self.ctx.clock.now() + timedelta(seconds=self.ctx.exchange.max_backoff)))
+            self._link(uow, last_error=error, last_error_at=self.ctx.clock.now())
+            uow.commit()
+        return 1
 
     def _envelope(self, row: Any, now: datetime) -> dict[str, Any]:
         return outbox_envelope(row, sender=self.ctx.node.id, recipient=self.partner.id, sent_at=now.isoformat(),
