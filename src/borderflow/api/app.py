@@ -39,6 +39,7 @@ def create_app(ctx: NodeContext, *, max_body_bytes: int = 262_144, run_exchange:
         finally:
             if background:
                 background.stop()
+            app.state.keys.revocations.close()
 
     app = FastAPI(title=f"borderflow node {ctx.node.id}", version=__version__, lifespan=lifespan,
                   docs_url=None, redoc_url=None,  # served by api/docs with the node's own assets

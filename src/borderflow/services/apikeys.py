@@ -74,14 +74,14 @@ def lookup_with_expiry(engine: Engine, key: str) -> tuple[Principal, datetime | 
     return Principal(id=row.id, role=row.role, name=row.name, declarant_tax_id=row.declarant_tax_id), row.expires_at
 
 
-_REVOKED = select(func.count()).select_from(t.api_keys).where(t.api_keys.c.revoked_at.is_not(None))
+REVOKED = select(func.count()).select_from(t.api_keys).where(t.api_keys.c.revoked_at.is_not(None))
 
 
 def revocations(engine: Engine) -> int:
     """How many keys were ever revoked: it only grows, so a change means "drop what you cached".
     Asked on every request, so the statement is built once."""
     with engine.connect() as conn:
-        return conn.execute(_REVOKED).scalar_one()
+        return conn.execute(REVOKED).scalar_one()
 
 
 @dataclass(frozen=True)
