@@ -6,7 +6,10 @@ leaves in sequence order. Envelopes are signed at send time (`sent_at`), so a
 message that waited out a long outage is still inside the partner's replay
 window. A partner that does not answer is retried with exponential backoff and
 full jitter, capped; a receipt that is not validly signed by the partner counts
-as no answer at all.
+as no answer at all. The receipts of a batch are written by a second thread while the
+next batch is signed and sent (at most SETTLES_IN_FLIGHT batches wait to be written, and
+their rows are not sent again meanwhile); a crash before they are written only means
+those messages go again and the partner answers "duplicate".
 
 Time: every instant written or compared here (`sent_at`, `next_attempt_at`, the lease)
 is node time, from `ctx.clock`. On an accelerated clock the loop's real waits are node
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import random
 import threading
 from datetime import datetime, timedelta
@@ -49,6 +53,7 @@ LEASE = timedelta(seconds=15)  # real time; see the module's docstring
 IDLE_POLL = 1.0  # node seconds between looks at an idle outbox (new messages wake the loop at once)
 MIN_REAL_POLL = 0.05  # real seconds: however fast the clock, an idle outbox is not read more often
 DELIVERED = frozenset({"applied", "duplicate", "held"})
+SETTLES_IN_FLIGHT = 2  # batches whose receipts are in hand but not yet written
 
 
 def backoff(failures: int, cap: float, base: float = 0.25) -> float:
@@ -72,6 +77,13 @@ class Dispatcher(threading.Thread):
         self.held_until: datetime | None = None
         self.lease = LEASE * speed_of(ctx.clock)  # in node time
         self.batch_bytes = ctx.exchange.batch_bytes  # halved while the partner answers 413 (its limit is lower)
+        # Receipts in hand are written by a thread of their own while the next batch goes out: the write
+        # waits for this node's writer (on SQLite, behind the partner's deliveries being applied here).
+        self._settles: queue.Queue = queue.Queue(maxsize=SETTLES_IN_FLIGHT)
+        self._settling: set[int] = set()  # outbox row ids whose receipts are not written yet: not sent again
+        self._settling_lock = threading.Lock()
+        self._settler = threading.Thread(target=self._settle_loop, name=f"exchange-{partner.id}-receipts",
+                                         daemon=True)
 
     def _real(self, node_seconds: float) -> float:
         return real_seconds(self.ctx.clock, node_seconds)
@@ -79,6 +91,14 @@ class Dispatcher(threading.Thread):
     # -- loop ------------------------------------------------------------------
 
     def run(self) -> None:
+        self._settler.start()
+        try:
+            self._loop()
+        finally:
+            self._settles.put(None)  # what was received is written before the lease is let go
+            self._settler.join()
+
+    def _loop(self) -> None:
         while not self.stopping.is_set():
             try:
                 if not self._hold_lease():
@@ -108,11 +128,14 @@ class Dispatcher(threading.Thread):
         """Send one batch; the number of messages sent, or -1 when the partner could not be reached."""
         ctx, now = self.ctx, self.ctx.clock.now()
         o = t.outbox.c
+        with self._settling_lock:
+            busy = set(self._settling)  # taken before the read: a row settled since is read as settled
         with ctx.uow(write=False) as uow:
             rows = uow.conn.execute(select(t.outbox).where(
                 o.recipient == self.partner.id, o.state == "pending",
                 or_(o.next_attempt_at.is_(None), o.next_attempt_at <= now)).order_by(o.id)
-                .limit(ctx.exchange.batch_size)).all()
+                .limit(ctx.exchange.batch_size + len(busy))).all()
+        rows = [row for row in rows if row.id not in busy][:ctx.exchange.batch_size]
         if not rows:
             return 0
         if self.partner.api_key is None:
@@ -143,7 +166,9 @@ class Dispatcher(threading.Thread):
         except ValueError as exc:
             self._record_error(f"bad receipts from {self.partner.id}: {exc}", rows)
             return -1
-        self._settle(rows, receipts, sealed)
+        with self._settling_lock:
+            self._settling.update(row.id for row in rows)
+        self._settles.put((rows, receipts, sealed))  # waits while SETTLES_IN_FLIGHT batches are unwritten
         self.failures = 0
         self._reached()
         return len(rows)
@@ -209,6 +234,17 @@ class Dispatcher(threading.Thread):
             self._note_key("partner", self.partner_key_id, key_id)
             self.partner_key_id = key_id
         return by_id
+
+    def _settle_loop(self) -> None:
+        while (batch := self._settles.get()) is not None:
+            rows = batch[0]
+            try:
+                self._settle(*batch)
+            except Exception:  # noqa: BLE001 - the rows stay pending and are sent again: the partner dedups
+                log.exception("exchange with %s: could not store %d receipts", self.partner.id, len(rows))
+            finally:
+                with self._settling_lock:
+                    self._settling.difference_update(row.id for row in rows)
 
     def _settle(self, rows: list[Any], receipts: dict[str, dict], sealed: list[dict]) -> None:
         now = self.ctx.clock.now()
