@@ -190,11 +190,11 @@ class Dispatcher(threading.Thread):
         """The partner refused the delivery's size: send half as much from now on. One message alone
         too large waits (it cannot pass until the partner's operator raises the limit) and the
         messages behind it go on."""
-        if len(rows) > 1:
+        if len(rows) > 1:  # not the partner down (no backoff, no partner.down): smaller, at once
             self.batch_bytes = max(1, size // 2)
-            self._record_error(f"{self.partner.url} answered 413: a delivery of {size:,} bytes is over its "
-                               f"body limit; sending at most {self.batch_bytes:,} bytes at once from now on", rows)
-            return -1
+            log.warning("exchange with %s: a delivery of %s bytes is over its body limit (413); sending at most "
+                        "%s bytes at once from now on", self.partner.id, f"{size:,}", f"{self.batch_bytes:,}")
+            return 1
         row = rows[0]
         error = (f"message {row.message_id} alone is {size:,} bytes, over {self.partner.id}'s body limit: it waits "
                  "until that node's operator raises max_body_bytes; the messages behind it go on")
