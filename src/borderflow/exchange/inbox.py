@@ -287,7 +287,7 @@ def _reject(uow: UnitOfWork, principal: Principal, message: Any, reason: str, no
 def _apply(ctx: NodeContext, uow: UnitOfWork, sender: str, message: dict, now: datetime) -> Outcome:
     message_id = message["message_id"]
     savepoint = uow.conn.begin_nested()
-    recorded = len(uow.crossings.recorded)
+    recorded, counted = len(uow.crossings.recorded), len(uow.crossings.counts)
     try:
         payload = parse_payload(message["type"], message["schema_version"], message["payload"])
         if message["type"] == "audit_checkpoint":  # the partner's log, witnessed here (services/witness)
@@ -299,6 +299,7 @@ def _apply(ctx: NodeContext, uow: UnitOfWork, sender: str, message: dict, now: d
     except PayloadInvalid as exc:
         savepoint.rollback()
         del uow.crossings.recorded[recorded:]  # nothing the refused message did may cause a reaction
+        del uow.crossings.counts[counted:]  # nor count in a declarant's history
         uow.crossings.forget()  # nor be remembered as written
         state, reason = "rejected", str(exc)
         log.warning("message %s from %s not applied: %s", message_id, sender, reason)

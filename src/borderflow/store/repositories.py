@@ -126,6 +126,8 @@ class CrossingRepository:
         # records this unit of work wrote, as written; and the whole history of those it created
         self.known: dict[str, CrossingRecord] = {}
         self._created_events: dict[str, list[dict]] = {}
+        # (declarant, increments) counted in this unit of work, written at its commit (`write_counts`)
+        self.counts: list[tuple[str, dict[str, int]]] = []
 
     def add(self, crossing: Crossing, declaration: dict, *, plate: str, plate_key: str,
             trailer_plate: str | None, expected_arrival: datetime, at: datetime, actor: str,
@@ -246,18 +248,39 @@ class CrossingRepository:
         return [tuple(row) for row in self.conn.execute(EXPECTED_NEAR, {"gate": gate, "probes": sorted(probes)})]
 
     def history(self, tax_id: str) -> dict[str, int]:
+        """The declarant's counts as this transaction will leave them (what it counted included)."""
         row = self.conn.execute(HISTORY_OF, {"tax_id": tax_id}).first()
-        if row is None:
-            return dict(NO_HISTORY)
-        return {"crossings": row.crossings, "refused": row.refused, "inspections_failed": row.inspections_failed,
-                "red_lanes": row.red_lanes}
+        found = dict(NO_HISTORY) if row is None else {
+            "crossings": row.crossings, "refused": row.refused, "inspections_failed": row.inspections_failed,
+            "red_lanes": row.red_lanes}
+        for counted, increments in self.counts:
+            if counted == tax_id:
+                for name, n in increments.items():
+                    found[name] += n
+        return found
 
     def count_history(self, tax_id: str, **increments: int) -> None:
-        """Upsert: two first declarations of one declarant may commit at the same moment."""
-        names = tuple(sorted(increments))
-        self.conn.execute(_counter_upsert(self.conn.dialect.name, names),
-                          {"tax_id": tax_id, **NO_HISTORY, **increments,
-                           **{f"add_{name}": increments[name] for name in names}})
+        """Added to the declarant's counts at commit (`write_counts`), not now: every declaration of a
+        declarant updates its one row, whose lock is then held only for the commit, not for the rest
+        of the transaction (on PostgreSQL, 32 clients of one declarant waited on it ~26 at a time)."""
+        self.counts.append((tax_id, increments))
+
+    def write_counts(self) -> None:
+        """The counted increments, one upsert per declarant (in tax id order: two transactions counting
+        the same declarants lock them in one order). Upserts: two first declarations of one declarant
+        may commit at the same moment."""
+        merged: dict[str, dict[str, int]] = {}
+        for tax_id, increments in self.counts:
+            total = merged.setdefault(tax_id, {})
+            for name, n in increments.items():
+                total[name] = total.get(name, 0) + n
+        self.counts.clear()
+        for tax_id in sorted(merged):
+            increments = merged[tax_id]
+            names = tuple(sorted(increments))
+            self.conn.execute(_counter_upsert(self.conn.dialect.name, names),
+                              {"tax_id": tax_id, **NO_HISTORY, **increments,
+                               **{f"add_{name}": increments[name] for name in names}})
 
     def active_alike(self, *, plate_key: str, containers: list[str], exclude: str,
                      declarant: str | None = None) -> list[tuple[str, ActiveDeclaration]]:

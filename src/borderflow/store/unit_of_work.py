@@ -91,6 +91,7 @@ class UnitOfWork:
     def commit(self) -> None:
         if self._before_commit is not None:
             self._before_commit(self)  # the reactions to what the use case recorded, in this transaction
+        self.crossings.write_counts()  # the declarants' rows last: their locks last only for the COMMIT
         audit.append_many(self.conn, self._audit)
         self._audit.clear()
         self._tx.commit()
@@ -102,6 +103,7 @@ class UnitOfWork:
 
     def rollback(self) -> None:
         self._audit.clear()
+        self.crossings.counts.clear()
         self._after_commit.clear()
         self._tx.rollback()
 
