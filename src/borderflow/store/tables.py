@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import (JSON, BigInteger, Column, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Table,
-                        Text, TypeDecorator, UniqueConstraint, text)
+from sqlalchemy import (JSON, BigInteger, Column, DateTime, Float, ForeignKey, Index, Integer, MetaData, SmallInteger, String,
+                        Table, Text, TypeDecorator, UniqueConstraint, text)
 
 
 class UtcDateTime(TypeDecorator):
@@ -128,9 +128,13 @@ crossing_plate_keys = Table(
     Index("ix_crossing_plate_keys_crossing", "crossing_id"),
 )
 
+# A declarant's counts in DECLARANT_SHARDS rows, summed when read: a busy declarant's declarations
+# each add to one row picked at random, so they seldom wait on each other's lock (store/repositories).
+DECLARANT_SHARDS = 8
 declarant_stats = Table(
     "declarant_stats", metadata,
     Column("tax_id", String(32), primary_key=True),
+    Column("shard", SmallInteger, primary_key=True, server_default=text("0")),
     Column("crossings", Integer, nullable=False, default=0),
     Column("refused", Integer, nullable=False, default=0),
     Column("inspections_failed", Integer, nullable=False, default=0),
