@@ -19,8 +19,6 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from borderflow.domain import canonical as jcs
 from borderflow.domain.errors import Forbidden
@@ -31,6 +29,7 @@ from borderflow.schemas import has_nul
 from borderflow.services import inbound, witness
 from borderflow.services.context import NodeContext
 from borderflow.store import tables as t
+from borderflow.store.sql import for_update, inserts_ignoring_conflicts
 from borderflow.store.unit_of_work import UnitOfWork
 
 log = logging.getLogger("borderflow.exchange")
@@ -108,7 +107,6 @@ class _Batch:
             select(i.message_id, i.type, i.stream, i.seq, i.state).where(i.message_id.in_(ids)))} if ids else {}
         self.streams: dict[tuple[str, str], _Stream] = {}
         self.settled: list[dict[str, Any]] = []  # inbox rows' final states, written together
-        self.postgres = uow.conn.dialect.name == "postgresql"
 
     def take(self, messages: list) -> list[tuple[Outcome, str | None]]:
         """Each message's outcome and digest, in the order given; then the batch's bookkeeping."""
@@ -158,11 +156,11 @@ class _Batch:
         if not wanted:
             return
         s, i, conn = t.inbox_streams.c, t.inbox.c, self.uow.conn
-        conn.execute(_OPEN_STREAM[conn.dialect.name], [{"sender": a, "stream": b} for a, b in wanted])
+        conn.execute(_OPEN_STREAM[conn.dialect.name], [{"sender": a, "stream": b, "last_seq": 0} for a, b in wanted])
         for sender, group in groupby(wanted, key=itemgetter(0)):
             names = [stream for _, stream in group]
             query = select(s.stream, s.last_seq).where(s.sender == sender, s.stream.in_(names)).order_by(s.stream)
-            last = dict(conn.execute(query.with_for_update() if self.postgres else query).all())
+            last = dict(conn.execute(for_update(conn, query)).all())
             held: dict[str, dict[int, dict]] = {name: {} for name in names}
             for row in conn.execute(select(i.stream, i.seq, i.envelope).where(
                     i.sender == sender, i.stream.in_(names), i.state == "held")):
@@ -312,10 +310,7 @@ _SETTLE = (update(t.inbox).where(t.inbox.c.message_id == bindparam("id"))
 _MOVE_STREAM = (update(t.inbox_streams).where(t.inbox_streams.c.sender == bindparam("s"),
                                               t.inbox_streams.c.stream == bindparam("name"))
                 .values(last_seq=bindparam("last")))
-_OPEN_STREAM = {name: dialect(t.inbox_streams).values(last_seq=0)
-                .on_conflict_do_nothing(index_elements=[t.inbox_streams.c.sender, t.inbox_streams.c.stream])
-                for name, dialect in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}
-_INSERT = {name: dialect(t.inbox).on_conflict_do_nothing(index_elements=[t.inbox.c.message_id])
-           .returning(t.inbox.c.message_id)  # rowcount is not reliable for ON CONFLICT on every driver
-           for name, dialect in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}
+_OPEN_STREAM = inserts_ignoring_conflicts(t.inbox_streams, [t.inbox_streams.c.sender, t.inbox_streams.c.stream])
+_INSERT = {name: statement.returning(t.inbox.c.message_id)  # rowcount is not reliable for ON CONFLICT everywhere
+           for name, statement in inserts_ignoring_conflicts(t.inbox, [t.inbox.c.message_id]).items()}
 

@@ -79,7 +79,8 @@ REVOKED = select(func.count()).select_from(t.api_keys).where(t.api_keys.c.revoke
 
 def revocations(engine: Engine) -> int:
     """How many keys were ever revoked: it only grows, so a change means "drop what you cached".
-    Asked on every request, so the statement is built once."""
+    Every request asks it (api/keycheck.RevocationCount, on a connection kept for it; this way
+    when that connection fails), so the statement is built once."""
     with engine.connect() as conn:
         return conn.execute(REVOKED).scalar_one()
 

@@ -65,11 +65,11 @@ INSERT_PLATE_KEYS = insert(t.crossing_plate_keys)
 DELETE_PLATE_KEYS = delete(t.crossing_plate_keys).where(_V.crossing_id == bindparam("id"))
 INSERT_CONTAINERS = insert(t.crossing_containers)
 DELETE_CONTAINERS = delete(t.crossing_containers).where(t.crossing_containers.c.crossing_id == bindparam("id"))
-_S = t.declarant_stats.c
-HISTORY_OF = select(*(func.sum(getattr(_S, name)).label(name) for name in
-                      ("crossings", "refused", "inspections_failed", "red_lanes"))).where(_S.tax_id == bindparam("tax_id"))
 _COUNTERS: dict[tuple[str, tuple[str, ...]], Any] = {}  # (dialect, counters) -> upsert statement
 NO_HISTORY = {"crossings": 0, "refused": 0, "inspections_failed": 0, "red_lanes": 0}
+_S = t.declarant_stats.c
+HISTORY_OF = select(*(func.sum(getattr(_S, name)).label(name) for name in NO_HISTORY)) \
+    .where(_S.tax_id == bindparam("tax_id"))
 ALIKE_LIMIT = 3
 """Active crossings named per kind (same plate, same container): enough for the declarant to look,
 and a bounded read however many trucks share a container (a benchmark's, a demo's)."""
@@ -253,9 +253,7 @@ class CrossingRepository:
     def history(self, tax_id: str) -> dict[str, int]:
         """The declarant's counts as this transaction will leave them (what it counted included)."""
         row = self.conn.execute(HISTORY_OF, {"tax_id": tax_id}).first()  # its shards summed
-        found = dict(NO_HISTORY) if row is None or row.crossings is None else {
-            "crossings": row.crossings, "refused": row.refused, "inspections_failed": row.inspections_failed,
-            "red_lanes": row.red_lanes}
+        found = dict(NO_HISTORY) if row is None or row.crossings is None else dict(row._mapping)
         for counted, increments in self.counts:
             if counted == tax_id:
                 for name, n in increments.items():
