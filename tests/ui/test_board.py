@@ -73,7 +73,9 @@ def within(page, box: dict | None, viewport: dict) -> bool:
 
 
 @pytest.mark.parametrize("lang", ["vi", "zh", "en"])
-def test_a_wall_screen_shows_every_gate_direction_of_the_node_at_once(ui_node, open_page, lang):
+def test_a_wall_screen_shows_every_gate_direction_of_the_node_at_once(ui_node, open_page, import_closed_until_tomorrow,
+                                                                      lang):
+    # the widest status, a gate closed until a date, is on the screen whatever the hour of the run
     page = open_page(viewport=WALL)
     page.goto(ui_node.url + f"/board?lang={lang}")
     rows = page.locator("tr.gate-row")
@@ -92,27 +94,45 @@ def test_a_wall_screen_shows_every_gate_direction_of_the_node_at_once(ui_node, o
     assert page.evaluate("document.documentElement.scrollHeight") <= WALL["height"], "the board scrolls"
 
 
+def shown_rows(page, screen: dict) -> list[str]:
+    shown = page.locator("tr.gate-row:visible")
+    ids = []
+    for i in range(shown.count()):
+        assert within(page, shown.nth(i).bounding_box(), screen), f"row {i} is off the screen"
+        ids.append(shown.nth(i).get_attribute("id"))
+    assert ids
+    return ids
+
+
 def test_rows_that_do_not_fit_a_smaller_screen_turn_page_by_page(ui_node, open_page):
     screen = {"width": 1280, "height": 600}
     page = open_page(viewport=screen)
     page.clock.install()
+    refreshes = "**/board?*partial=1*"
+    page.route(refreshes, lambda route: route.abort())  # the rows stay put while the pages are walked
     page.goto(ui_node.url + "/board?lang=en")
     pager = page.locator(".pager")
     expect(pager).to_be_visible()
     expect(pager).to_have_text(re.compile(r"Page 1 of [2-9]"))
     pages = int(pager.inner_text().rsplit(" ", 1)[1])
-    seen: set[str] = set()
+    on_page: dict[int, list[str]] = {}
     for number in range(1, pages + 1):
         expect(pager).to_have_text(f"Page {number} of {pages}")
         assert within(page, pager.bounding_box(), screen)
-        shown = page.locator("tr.gate-row:visible")
-        assert shown.count() >= 1
-        for i in range(shown.count()):
-            assert within(page, shown.nth(i).bounding_box(), screen), f"page {number}: row {i} is off the screen"
-            seen.add(shown.nth(i).get_attribute("id"))
+        on_page[number] = shown_rows(page, screen)
         page.clock.run_for(15_000)
     expect(pager).to_have_text(f"Page 1 of {pages}")  # round again
+    seen = {row for rows in on_page.values() for row in rows}
     assert len(seen) == 2 * len(ui_node.ctx.node.gates), seen  # every row had its turn
+
+    # new rows arrive every minute: the page on show stays on show
+    page.unroute(refreshes)
+    holder = page.locator("#board-rows")
+    page.clock.run_for(-pages * 15_000 % 60_000 or 60_000)  # to the next minute
+    expect(holder).to_have_attribute("data-refreshed", re.compile(r"\d+"))
+    number = int(holder.get_attribute("data-page"))
+    expect(pager).to_have_text(f"Page {number} of {pages}")
+    assert shown_rows(page, screen) == on_page[number]
 
 
 def test_on_a_phone_the_rows_stack_and_scroll_without_pages(ui_node, open_page):
@@ -125,28 +145,46 @@ def test_on_a_phone_the_rows_stack_and_scroll_without_pages(ui_node, open_page):
 
 
 @pytest.fixture
-def import_closed_until_tomorrow(ui_node):
-    """Kim Thanh closed for imports from an hour ago until 10:00 tomorrow at the gate."""
-    now = ui_node.clock.now()
-    opens = (now.astimezone(GATE_ZONE) + timedelta(days=1)).replace(hour=10, minute=0, second=0, microsecond=0)
-    with ui_node.client("supervisor") as supervisor:
-        response = supervisor.post("/api/v1/gates/KIMTHANH/capacity-overrides", json={
-            "direction": "inbound", "starts_at": (now - timedelta(hours=1)).isoformat(),
-            "ends_at": opens.isoformat(), "trucks_per_hour": None, "reason": "UI test: closed until tomorrow"})
+def close_import(ui_node):
+    """`close_import(days)`: Kim Thanh closed for imports from an hour ago until 10:00 that many
+    days from today at the gate; the closures are withdrawn afterwards."""
+    made = []
+
+    def close(days: int):
+        now = ui_node.clock.now()
+        opens = (now.astimezone(GATE_ZONE) + timedelta(days=days)).replace(hour=10, minute=0, second=0, microsecond=0)
+        with ui_node.client("supervisor") as supervisor:
+            response = supervisor.post("/api/v1/gates/KIMTHANH/capacity-overrides", json={
+                "direction": "inbound", "starts_at": (now - timedelta(hours=1)).isoformat(),
+                "ends_at": opens.isoformat(), "trucks_per_hour": None, "reason": "UI test: closed for now"})
         assert response.status_code == 201, response.text
-        yield opens
-        supervisor.delete(f"/api/v1/capacity-overrides/{response.json()['id']}")
+        made.append(response.json()["id"])
+        return opens
+
+    yield close
+    with ui_node.client("supervisor") as supervisor:
+        for override in made:
+            supervisor.delete(f"/api/v1/capacity-overrides/{override}")
+
+
+@pytest.fixture
+def import_closed_until_tomorrow(close_import):
+    return close_import(1)
 
 
 @pytest.mark.parametrize("lang", ["vi", "zh", "en"])
-def test_a_closed_gate_says_when_it_opens(ui_node, open_page, import_closed_until_tomorrow, lang):
-    opens = import_closed_until_tomorrow
-    day = dates.format_skeleton("MMMd", opens, tzinfo=GATE_ZONE, locale=LOCALES[lang])
-    words = {"vi": f"Đóng cửa, mở lúc 10:00 ngày {day}", "zh": f"已关闭，{day} 10:00 开放",
-             "en": f"Closed, opens 10:00 on {day}"}[lang]
+def test_a_closed_gate_says_when_it_opens(ui_node, open_page, close_import, lang):
     page = open_page(viewport=WALL)
-    page.goto(ui_node.url + f"/board?gate=KIMTHANH&lang={lang}")
     closed = page.locator("tr.gate-row").filter(has_text=IMPORT[lang])
-    expect(closed.locator(".gate-status .badge")).to_have_text(words)
+    close_import(1)
+    page.goto(ui_node.url + f"/board?gate=KIMTHANH&lang={lang}")
+    expect(closed.locator(".gate-status .badge")).to_have_text(
+        {"vi": "Đóng cửa, mở lúc 10:00 ngày mai", "zh": "已关闭，明天 10:00 开放", "en": "Closed, opens 10:00 tomorrow"}[lang])
     expect(closed.locator(".lanes")).to_contain_text(NO_LANE[lang])
-    expect(closed.locator(".notice-closure")).to_contain_text("UI test: closed until tomorrow")  # as written
+    expect(closed.locator(".notice-closure")).to_contain_text("UI test: closed for now")  # as written
+
+    opens = close_import(2)  # the day after tomorrow: the date, in the language's own form
+    day = dates.format_skeleton("MMMd", opens, tzinfo=GATE_ZONE, locale=LOCALES[lang])
+    page.goto(ui_node.url + f"/board?gate=KIMTHANH&lang={lang}")
+    expect(closed.locator(".gate-status .badge")).to_have_text(
+        {"vi": f"Đóng cửa, mở lúc 10:00 ngày {day}", "zh": f"已关闭，{day} 10:00 开放", "en": f"Closed, opens 10:00 on {day}"}[lang])

@@ -23,7 +23,8 @@ WAY = {"outbound": "export", "inbound": "import"}  # lane direction -> crossing 
 class LocalTimes:
     """Times on the driver's page and the board: the gate's local time on a 24-hour clock in
     every language, and the date (in the language's own form) only when it is not today at
-    the gate. The templates join the two ("10:40" / "10:40 ngày 2 thg 12" / "12月2日 10:40")."""
+    the gate, or "tomorrow". The templates join them (m.at_gate: "10:40" / "10:40 ngày mai" /
+    "12月4日 10:40")."""
 
     def __init__(self, lang: str, now: datetime, timezone: str):
         self.locale, self.now, self.timezone = i18n.locale(lang), now, timezone
@@ -42,6 +43,11 @@ class LocalTimes:
         if at is None or at.date() == self.now.astimezone(at.tzinfo).date():
             return ""
         return dates.format_skeleton("MMMd", at, tzinfo=at.tzinfo, locale=self.locale)
+
+    def tomorrow(self, value: datetime | str | None, timezone: str | None = None) -> bool:
+        """Whether it is tomorrow at the gate: said as a word, shorter on a wall screen than a date."""
+        at = self._local(value, timezone)
+        return at is not None and (at.date() - self.now.astimezone(at.tzinfo).date()).days == 1
 
 
 def _times(request: Request) -> LocalTimes:
