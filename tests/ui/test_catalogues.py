@@ -52,6 +52,13 @@ def test_every_string_on_the_screens_is_translated(lang):
 
 
 @pytest.mark.parametrize("lang", LANGS)
+def test_every_translated_string_is_marked_where_it_is_written(lang):
+    """`pybabel update` keeps only what extraction finds: an unmarked string loses its translation."""
+    unmarked = {key(m.id) for m in catalogue(lang) if m.id} - extracted()
+    assert not unmarked, f"{lang}: mark these with N_() where they are written, or drop them: {sorted(unmarked)}"
+
+
+@pytest.mark.parametrize("lang", LANGS)
 def test_placeholders_survive_translation(lang):
     for m in catalogue(lang):
         if not m.id:

@@ -13,6 +13,7 @@ from borderflow.domain.errors import DomainError
 from borderflow.services import jwg_report, reconciliation, statistics, statistics_series
 from borderflow.web import i18n
 from borderflow.web.pages import LoginRequired, WrongRole, finish, principal, render, web
+from borderflow.web.labels import N_
 
 router = APIRouter(prefix="/statistics", include_in_schema=False)
 CHARTS = ("trucks", "value", "top", "perishable", "crossing_times")
@@ -138,6 +139,7 @@ def mirror(request: Request) -> Response:
                   period=period, partner=partner, kinds={kind: words(text) for kind, text in KIND_WORDS.items()})
 
 
-KIND_WORDS = {"crossed_here_only": "Crossed on this side only", "crossed_there_only": "Crossed on the partner's side only",
-              "other_period": "Counted in another month there", "gross_weight": "Gross weight differs",
-              "hs_subheading": "HS subheading differs", "value_usd": "Declared value differs"}
+KIND_WORDS = {"crossed_here_only": N_("Crossed on this side only"),
+              "crossed_there_only": N_("Crossed on the partner's side only"),
+              "other_period": N_("Counted in another month there"), "gross_weight": N_("Gross weight differs"),
+              "hs_subheading": N_("HS subheading differs"), "value_usd": N_("Declared value differs")}
