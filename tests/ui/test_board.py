@@ -73,9 +73,8 @@ def within(page, box: dict | None, viewport: dict) -> bool:
 
 
 @pytest.mark.parametrize("lang", ["vi", "zh", "en"])
-def test_a_wall_screen_shows_every_gate_direction_of_the_node_at_once(ui_node, open_page, import_closed_until_tomorrow,
-                                                                      lang):
-    # the widest status, a gate closed until a date, is on the screen whatever the hour of the run
+def test_a_wall_screen_shows_every_gate_direction_of_the_node_at_once(ui_node, open_page, close_import, lang):
+    close_import(2)  # the widest status, a gate closed until a date, is on the screen whatever the hour of the run
     page = open_page(viewport=WALL)
     page.goto(ui_node.url + f"/board?lang={lang}")
     rows = page.locator("tr.gate-row")
@@ -165,11 +164,6 @@ def close_import(ui_node):
     with ui_node.client("supervisor") as supervisor:
         for override in made:
             supervisor.delete(f"/api/v1/capacity-overrides/{override}")
-
-
-@pytest.fixture
-def import_closed_until_tomorrow(close_import):
-    return close_import(1)
 
 
 @pytest.mark.parametrize("lang", ["vi", "zh", "en"])

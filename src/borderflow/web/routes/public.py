@@ -22,9 +22,8 @@ WAY = {"outbound": "export", "inbound": "import"}  # lane direction -> crossing 
 
 class LocalTimes:
     """Times on the driver's page and the board: the gate's local time on a 24-hour clock in
-    every language, and the date (in the language's own form) only when it is not today at
-    the gate, or "tomorrow". The templates join them (m.at_gate: "10:40" / "10:40 ngày mai" /
-    "12月4日 10:40")."""
+    every language, with "tomorrow" or the date (in the language's own form) when it is not
+    today at the gate. m.at_gate joins them ("10:40" / "10:40 ngày mai" / "12月4日 10:40")."""
 
     def __init__(self, lang: str, now: datetime, timezone: str):
         self.locale, self.now, self.timezone = i18n.locale(lang), now, timezone
@@ -38,16 +37,14 @@ class LocalTimes:
         return dates.format_time(at, "HH:mm", tzinfo=at.tzinfo, locale=self.locale) if at else "—"
 
     def day(self, value: datetime | str | None, timezone: str | None = None) -> str:
-        """The date, or "" when it is today at the gate."""
         at = self._local(value, timezone)
-        if at is None or at.date() == self.now.astimezone(at.tzinfo).date():
-            return ""
-        return dates.format_skeleton("MMMd", at, tzinfo=at.tzinfo, locale=self.locale)
+        return dates.format_skeleton("MMMd", at, tzinfo=at.tzinfo, locale=self.locale) if at else "—"
 
-    def tomorrow(self, value: datetime | str | None, timezone: str | None = None) -> bool:
-        """Whether it is tomorrow at the gate: said as a word, shorter on a wall screen than a date."""
+    def days_ahead(self, value: datetime | str | None, timezone: str | None = None) -> int | None:
+        """Days from today at the gate: 0 says the clock alone, 1 "tomorrow" (shorter on a wall
+        screen than a date), anything else the date."""
         at = self._local(value, timezone)
-        return at is not None and (at.date() - self.now.astimezone(at.tzinfo).date()).days == 1
+        return (at.date() - self.now.astimezone(at.tzinfo).date()).days if at is not None else None
 
 
 def _times(request: Request) -> LocalTimes:
