@@ -58,6 +58,7 @@ HALF = CADENCE / 2
 DRIVE = 2.5 * CADENCE  # yard → lane once called: lands half-way between two rounds
 INSPECTION = 4 * CADENCE  # a physical check in the bay
 GATES = {"vn": ["KIMTHANH", "HUUNGHI"], "cn": ["HEKOU", "YOUYIGUAN"]}
+SKEW = timedelta(seconds=1)  # node time the world waits past each of its moments; well inside SPREAD
 SPREAD = timedelta(seconds=25)  # the yard's nearest threshold to the grid: a 20-minute deadline, 30 s off it
 YARD = {"call_forward_seconds": CADENCE, "per_lane_per_hour": 40, "called_per_lane": 3, "max_wait_hours": 1,
         "trusted_after": 20}
@@ -249,7 +250,9 @@ class World:
         self.pool = ThreadPoolExecutor(2)
 
     def wait_until(self, at: datetime) -> None:
-        left = (at - self.clock.now()).total_seconds()
+        """Until `at` on the node's clock too: each process reads the wall clock once to join the
+        timeline, so the node's time may trail the test's by a few real milliseconds (× SPEED)."""
+        left = (at + SKEW - self.clock.now()).total_seconds()
         if left > 0:
             time.sleep(left / SPEED)
 
