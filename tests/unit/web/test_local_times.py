@@ -34,3 +34,13 @@ def test_the_gate_zone_can_be_named_per_call():
     at = datetime(2026, 12, 1, 17, 30, tzinfo=UTC)
     assert (times.clock(at), times.day(at)) == ("17:30", "")
     assert (times.clock(at, GATE_ZONE), times.day(at, GATE_ZONE)) == ("00:30", "2 Dec")
+
+
+def test_days_ahead_are_counted_in_the_gates_calendar_not_in_hours():
+    times = LocalTimes("en", NOW, GATE_ZONE)  # 23:00 at the gate
+    assert times.days_ahead(datetime(2026, 12, 1, 16, 59, tzinfo=UTC)) == 0  # 23:59 tonight
+    assert times.days_ahead(datetime(2026, 12, 1, 17, 0, tzinfo=UTC)) == 1  # an hour away, but tomorrow
+    assert times.days_ahead(datetime(2026, 12, 3, 3, 0, tzinfo=UTC)) == 2  # 10:00 the day after tomorrow
+    assert times.days_ahead(datetime(2026, 11, 30, 16, 0, tzinfo=UTC)) == -1  # called yesterday: a date
+    assert times.days_ahead(None) is None
+    assert LocalTimes("en", NOW, "UTC").days_ahead(datetime(2026, 12, 1, 17, 0, tzinfo=UTC)) == 0  # same moment, in UTC

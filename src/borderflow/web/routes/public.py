@@ -37,8 +37,11 @@ class LocalTimes:
         return dates.format_time(at, "HH:mm", tzinfo=at.tzinfo, locale=self.locale) if at else "—"
 
     def day(self, value: datetime | str | None, timezone: str | None = None) -> str:
+        """The date, or "" when it is today at the gate."""
         at = self._local(value, timezone)
-        return dates.format_skeleton("MMMd", at, tzinfo=at.tzinfo, locale=self.locale) if at else "—"
+        if at is None or at.date() == self.now.astimezone(at.tzinfo).date():
+            return ""
+        return dates.format_skeleton("MMMd", at, tzinfo=at.tzinfo, locale=self.locale)
 
     def days_ahead(self, value: datetime | str | None, timezone: str | None = None) -> int | None:
         """Days from today at the gate: 0 says the clock alone, 1 "tomorrow" (shorter on a wall
