@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -64,3 +65,13 @@ def exchange_config(settings: Settings, node_file: NodeFile) -> ExchangeConfig:
                           replay_window=timedelta(hours=settings.exchange_replay_window_hours),
                           batch_size=settings.exchange_batch_size, batch_bytes=settings.exchange_batch_bytes,
                           max_backoff=settings.exchange_max_backoff_seconds)
+
+
+def settle_heap() -> None:
+    """Once the node is up: what start-up built (reference data, rules, routes, statements built
+    once; ~170,000 objects) lives as long as the process, yet every full collection walked it
+    again, ~100 ms with every thread stopped, every few seconds under load: the barrier's p99.
+    Frozen, the collector walks only what came after. Garbage among it is still freed by its
+    reference count; only a cycle made at start-up would stay."""
+    gc.collect()
+    gc.freeze()

@@ -140,6 +140,7 @@ def worker(node: NodeOption = "vn") -> None:
     import signal
     import threading
 
+    from borderflow.bootstrap import settle_heap
     from borderflow.worker import Background
     ctx = _context(node)
     stopping = threading.Event()
@@ -147,6 +148,7 @@ def worker(node: NodeOption = "vn") -> None:
         signal.signal(sig, lambda *_: stopping.set())
     running = Background(ctx)
     running.start()
+    settle_heap()
     err.print(f"worker for node [bold]{ctx.node.id}[/bold]: exchange with "
               f"{', '.join(ctx.exchange.partners) if ctx.exchange and ctx.exchange.partners else 'no partner'}, "
               f"call-forward for {', '.join(ctx.node.gates)}")

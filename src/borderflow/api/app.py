@@ -14,6 +14,7 @@ from borderflow.api.deps import NotAuthenticated
 from borderflow.api.keycheck import RevocationAwareKeyCache
 from borderflow.api.device_ingress import BodyLimitByPath, DeviceIngress
 from borderflow.api.throttle import ApiThrottle, Throttle
+from borderflow.bootstrap import settle_heap
 from borderflow.api.routes import audit as audit_routes
 from borderflow.api.routes import crossings, devices, exchange, gate_events, meta, yard
 from borderflow.api.routes import statistics as statistics_routes
@@ -34,6 +35,7 @@ def create_app(ctx: NodeContext, *, max_body_bytes: int = 262_144, run_exchange:
             if run_exchange or run_background else None
         if background:
             background.start()
+        settle_heap()
         try:
             yield
         finally:
