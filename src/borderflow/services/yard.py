@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from borderflow.domain import capacity as cap
 from borderflow.domain import lifecycle
@@ -47,8 +47,11 @@ def priority_of(ctx: NodeContext, uow: UnitOfWork, record: CrossingRecord) -> st
                                 inspections_failed=history["inspections_failed"])
 
 
+YARD_ROW = select(t.yard).where(t.yard.c.crossing_id == bindparam("id"))  # built once: every plate read asks it
+
+
 def _row(uow: UnitOfWork, crossing_id: str):  # noqa: ANN202
-    return uow.conn.execute(select(t.yard).where(t.yard.c.crossing_id == crossing_id)).first()
+    return uow.conn.execute(YARD_ROW, {"id": crossing_id}).first()
 
 
 def check_in(ctx: NodeContext, uow: UnitOfWork, record: CrossingRecord, now: datetime) -> Decision:

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from borderflow.store import tables as t
+
+# Built once: a plate read runs these, and building a statement cost more than SQLite takes to run it.
+_G = t.gate_events.c
+INSERT_EVENT = insert(t.gate_events).returning(_G.id)
+EVENT_COLUMNS = tuple(c.name for c in t.gate_events.columns if c.name != "id")
+LATEST_WEIGHT = select(_G.gross_kg).where(_G.crossing_id == bindparam("id"), _G.kind == "weighbridge") \
+    .order_by(_G.id.desc()).limit(1)
 
 
 class GateEventRepository:
@@ -16,16 +23,18 @@ class GateEventRepository:
     def add(self, **values: Any) -> int:
         values.setdefault("candidates", [])
         values.setdefault("review", "none")
-        return self.conn.execute(insert(t.gate_events).values(**values).returning(t.gate_events.c.id)).scalar_one()
+        unknown = values.keys() - EVENT_COLUMNS
+        if unknown:
+            raise TypeError(f"gate_events has no column {sorted(unknown)[0]!r}")
+        # every column named, the ones not given as NULL: one statement for every kind of event
+        return self.conn.execute(INSERT_EVENT, {name: values.get(name) for name in EVENT_COLUMNS}).scalar_one()
 
     def get(self, event_id: int) -> dict | None:
         row = self.conn.execute(select(t.gate_events).where(t.gate_events.c.id == event_id)).first()
         return dict(row._mapping) if row else None
 
     def latest_weight(self, crossing_id: str) -> float | None:
-        g = t.gate_events.c
-        return self.conn.execute(select(g.gross_kg).where(g.crossing_id == crossing_id, g.kind == "weighbridge")
-                                 .order_by(g.id.desc()).limit(1)).scalar()
+        return self.conn.execute(LATEST_WEIGHT, {"id": crossing_id}).scalar()
 
     def for_review(self, *, gate: str | None = None, limit: int = 100) -> list[dict]:
         g = t.gate_events.c
