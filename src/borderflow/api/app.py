@@ -14,10 +14,10 @@ from borderflow.api.deps import NotAuthenticated
 from borderflow.api.keycheck import RevocationAwareKeyCache
 from borderflow.api.device_ingress import BodyLimitByPath, DeviceIngress
 from borderflow.api.throttle import ApiThrottle, Throttle
-from borderflow.bootstrap import settle_heap
 from borderflow.api.routes import audit as audit_routes
 from borderflow.api.routes import crossings, devices, exchange, gate_events, meta, yard
 from borderflow.api.routes import statistics as statistics_routes
+from borderflow.bootstrap import settle_heap
 from borderflow.i18n import LocalizeApi
 from borderflow.services.context import NodeContext
 
