@@ -16,8 +16,19 @@ def tomorrow_at(hour: int = 9, minute: int = 30) -> str:
     return day.replace(hour=hour, minute=minute, second=0, microsecond=0).isoformat()
 
 
+_DRAWN: set[str] = set()
+
+
 def fresh_plate(rng: random.Random = random.Random()) -> str:
-    return f"24C-{rng.randrange(1000):03d}.{rng.randrange(100):02d}"
+    """A plate no other truck of this test process was given. Drawn at random alone, two of the
+    hundreds of trucks a session's shared node expects at one gate now and then shared a plate,
+    and a read of it was rightly ambiguous: a test expecting its truck let through failed for a
+    reason of its own making."""
+    while True:
+        plate = f"24C-{rng.randrange(1000):03d}.{rng.randrange(100):02d}"
+        if plate not in _DRAWN:
+            _DRAWN.add(plate)
+            return plate
 
 
 def fresh_container(rng: random.Random = random.Random()) -> str:
