@@ -16,4 +16,3 @@ def test_a_started_node_has_frozen_what_start_up_built(tmp_path):
     assert frozen > 50_000
     # a full collection no longer walks them: it sees what start-up left behind minus the frozen heap
     assert len(gc.get_objects()) < frozen
-

@@ -10,8 +10,8 @@ from borderflow.store import tables as t
 
 # Built once: a plate read runs these, and building a statement cost more than SQLite takes to run it.
 _G = t.gate_events.c
-INSERT_EVENT = insert(t.gate_events).returning(_G.id)
-EVENT_COLUMNS = tuple(c.name for c in t.gate_events.columns if c.name != "id")
+INSERT_EVENT = insert(t.gate_events).returning(_G.id)  # its columns are the given ones, compiled once per set
+COLUMNS = frozenset(t.gate_events.c.keys())
 LATEST_WEIGHT = select(_G.gross_kg).where(_G.crossing_id == bindparam("id"), _G.kind == "weighbridge") \
     .order_by(_G.id.desc()).limit(1)
 
@@ -23,11 +23,9 @@ class GateEventRepository:
     def add(self, **values: Any) -> int:
         values.setdefault("candidates", [])
         values.setdefault("review", "none")
-        unknown = values.keys() - EVENT_COLUMNS
-        if unknown:
-            raise TypeError(f"gate_events has no column {sorted(unknown)[0]!r}")
-        # every column named, the ones not given as NULL: one statement for every kind of event
-        return self.conn.execute(INSERT_EVENT, {name: values.get(name) for name in EVENT_COLUMNS}).scalar_one()
+        if not values.keys() <= COLUMNS:  # executed with parameters, it would drop an unknown name unsaid
+            raise TypeError(f"gate_events has no column {sorted(values.keys() - COLUMNS)[0]!r}")
+        return self.conn.execute(INSERT_EVENT, values).scalar_one()
 
     def get(self, event_id: int) -> dict | None:
         row = self.conn.execute(select(t.gate_events).where(t.gate_events.c.id == event_id)).first()

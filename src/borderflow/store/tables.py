@@ -161,7 +161,7 @@ gate_events = Table(
     Column("candidates", JSON, nullable=False),
     Column("review", String(12), nullable=False),  # none | pending | resolved | dismissed
     Column("resolved_by", String(160)),
-    Column("images", JSON(none_as_null=True)),  # evidence: [{"sha256": …, "role": "plate" | "scene"}], see devices/evidence.py
+    Column("images", JSON),  # evidence: [{"sha256": …, "role": "plate" | "scene"}], see devices/evidence.py
     Index("ix_gate_events_review", "review", "id"),
     Index("ix_gate_events_crossing", "crossing_id", "kind", "id"),
     Index("ix_gate_events_at", "at"),  # retention
