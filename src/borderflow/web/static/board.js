@@ -18,14 +18,28 @@
       if (pager) { pager.hidden = true; }
       return;
     }
-    var bottom = window.innerHeight - 8, top = all[0].getBoundingClientRect().top, room = bottom - top;
-    var page = [], used = 0;
-    all.forEach(function (row) {
-      var h = row.getBoundingClientRect().height;
-      if (page.length && used + h > room) { pages.push(page); page = []; used = 0; }
-      page.push(row); used += h;
-    });
-    pages.push(page);
+    var bottom = window.innerHeight - 8;
+    pager.hidden = true;
+    if (all[all.length - 1].getBoundingClientRect().bottom <= bottom) {
+      pages.push(all);
+    } else {
+      // The table sizes its columns to the rows on show, so a row's height with every row shown
+      // is not its height on a page: fill each page row by row, measured as it will be seen.
+      pager.hidden = false;
+      pager.textContent = pager.dataset.words.replace("{page}", "9").replace("{pages}", "9");
+      all.forEach(function (row) { row.hidden = true; });
+      var page = [];
+      all.forEach(function (row) {
+        row.hidden = false;
+        if (page.length && row.getBoundingClientRect().bottom > bottom) {
+          page.forEach(function (earlier) { earlier.hidden = true; });
+          pages.push(page);
+          page = [];
+        }
+        page.push(row);
+      });
+      pages.push(page);
+    }
     if (shown >= pages.length) { shown = 0; }
     show();
   }
@@ -46,6 +60,7 @@
   paginate();
   timer = setInterval(turn, TURN_MS);
   window.addEventListener("resize", paginate);
+  window.addEventListener("load", paginate);  // the logo and fonts arrive late and move the rows
   // refresh.js puts in new rows: page them again, keeping the page on show
   new MutationObserver(function () { paginate(); }).observe(holder, { childList: true });
 })();
