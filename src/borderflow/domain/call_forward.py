@@ -25,8 +25,8 @@ hour). The decision then:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from borderflow.domain.queueing import CallUpState, QueuePolicy, Waiting
 from borderflow.domain.yard_rules import YardRules, needs_bay
@@ -36,8 +36,7 @@ from borderflow.domain.yard_rules import YardRules, needs_bay
 Candidates = Sequence[Waiting] | Callable[[int], Iterable[Waiting]]
 
 
-@dataclass(frozen=True, slots=True)
-class Call:
+class Call(NamedTuple):  # a named tuple, not a frozen dataclass: the node and the twin build one per call
     truck: Waiting
     lane: str
     bay: int | None  # None: no bay needed, or none was free
@@ -47,8 +46,7 @@ class Call:
         return self.truck.crossing_id
 
 
-@dataclass(frozen=True, slots=True)
-class CallDecision:
+class CallDecision(NamedTuple):
     calls: tuple[Call, ...]
     state: CallUpState  # the call-up state after these calls: store it and hand it back next time
     budget: int  # how many trucks this step could call
@@ -70,12 +68,14 @@ def decide_calls(rules: YardRules, waiting: Candidates, now: datetime, state: Ca
         return CallDecision((), state, budget)
     trucks = waiting(budget) if callable(waiting) else waiting
     picked, after = (policy or rules.policy()).pick(list(trucks), now, budget, state)
-    flights = dict(in_flight)
+    if not picked:
+        return CallDecision((), after, budget)
+    flights = {code: in_flight.get(code, 0) for code in sorted(lanes)}  # ties go to the lowest lane code
     bays = sorted(free_bays, reverse=True)  # pop() gives the lowest
     calls = []
     for truck in picked:
-        lane = min(lanes, key=lambda code: (flights.get(code, 0), code))
-        flights[lane] = flights.get(lane, 0) + 1
+        lane = min(flights, key=flights.__getitem__)  # the first of the fewest on their way
+        flights[lane] += 1
         bay = bays.pop() if bays and needs_bay(risk_lanes.get(truck.crossing_id, "")) else None
         calls.append(Call(truck, lane, bay))
     return CallDecision(tuple(calls), after, budget)

@@ -170,6 +170,14 @@ def flow_arrivals(scenario: Scenario, flow: FlowSpec, seed: int, replication: in
     prefix = f"sim-{seed}-{replication}-{flow.gate.code}-"
     key, gate, partner = flow.key, flow.gate.code, flow.partner.code
     declared: dict[str, int] = {}  # declarations so far in the scenario, by declarant
+    # What each commodity of the mix puts on a truck, looked up once: (key, HS code, description,
+    # perishable, net kg, value per kg).
+    goods = [(c.key, c.hs_for(country) or "", c.description, c.perishable, c.net_kg, c.value_per_kg)
+             for c, _ in flow.mix]
+    last = len(goods) - 1
+    # rng.expovariate and rng.uniform(0.85, 1.05) written out: the same arithmetic on the same draws
+    draw, log, span = rng.random, math.log, 1.05 - 0.85
+    start, pool_size = scenario.start, len(pool)
     for h in range(hours):
         rate = flow.trucks_per_day * scenario.demand_scale * scenario.day_factor(h // 24) * weights[h]  # per hour
         if rate <= 0:
@@ -178,26 +186,27 @@ def flow_arrivals(scenario: Scenario, flow: FlowSpec, seed: int, replication: in
         end = t + 60.0
         per_minute = rate / 60.0
         while True:
-            t += rng.expovariate(per_minute)
+            t += -log(1.0 - draw()) / per_minute
             if t >= end:
                 break
-            commodity = flow.mix[min(bisect.bisect_left(cumulative, rng.random() * total), len(flow.mix) - 1)][0]
-            declarant = pool[int(rng.random() * len(pool))]
+            commodity, hs, description, perishable, net_kg, value_per_kg = \
+                goods[min(bisect.bisect_left(cumulative, draw() * total), last)]
+            declarant = pool[int(draw() * pool_size)]
             count = declared[declarant.tax_id] = declared.get(declarant.tax_id, declarant.prior_crossings) + 1
-            priority = priority_of(perishable=commodity.perishable, crossings=count, refused=declarant.prior_refused,
+            priority = priority_of(perishable=perishable, crossings=count, refused=declarant.prior_refused,
                                    inspections_failed=declarant.prior_inspections_failed)
-            arrival = scenario.start + timedelta(minutes=t)
+            arrival = start + timedelta(minutes=t)
             booked_from = booked_until = None
-            if rng.random() < flow.booked_share:
+            if draw() < flow.booked_share:
                 planned = max(0.0, t + rng.gauss(0.0, 20.0))  # drivers book the hour they expect to arrive in
-                booked_from = scenario.start + timedelta(hours=int(planned // 60))
+                booked_from = start + timedelta(hours=int(planned // 60))
                 booked_until = booked_from + timedelta(hours=1)
-            net = round(commodity.net_kg * rng.uniform(0.85, 1.05))
+            net = round(net_kg * (0.85 + span * draw()))
             plate, trailer_plate = plates(rng)
             yield SimTruck(  # positional, in the field order: the generator's hottest line
-                f"{prefix}{index}", index, key, gate, partner, country, direction, arrival, t, commodity.key,
-                commodity.hs_for(country) or "", commodity.description, commodity.perishable, priority, declarant,
-                plate, trailer_plate, net, round(net * commodity.value_per_kg), booked_from, booked_until)
+                f"{prefix}{index}", index, key, gate, partner, country, direction, arrival, t, commodity, hs,
+                description, perishable, priority, declarant, plate, trailer_plate, net, round(net * value_per_kg),
+                booked_from, booked_until)
             index += 1
 
 

@@ -3,17 +3,20 @@ trucks, and the risk-lane cache returns what the node's selectivity returns truc
 
 from __future__ import annotations
 
+import hmac
 import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from borderflow.domain.queueing import BookedFirst, CallUpState, Fifo, PriorityPattern, Waiting
 from borderflow.domain.selectivity import DeclarantHistory, assess, audit_draw
 from borderflow.domain.selectivity_rules import plate_key
 from borderflow.reference.rules_loader import load_rule_files
 from borderflow.sim.arrivals import declaration_of, generate_arrivals
-from borderflow.sim.lanes import RiskLanes, fast_plate_key
+from borderflow.sim.lanes import RiskLanes, _hmac_pads, fast_plate_key
 from borderflow.sim.scenario import load_scenario
 from borderflow.sim.yard import YardQueue
 
@@ -146,6 +149,45 @@ def test_the_risk_lane_cache_returns_the_nodes_assessment(tmp_path):
         assert lanes.hits > (1000 if shipped else 0)  # and it is a cache
 
 
+_LISTED = ("29C-123.45", "云G1234挂", "24R-012.39")
+_PLATE_CHARS = "0123456789CRGX云挂-. c"
+
+
+@st.composite
+def _plates_near_the_list(draw):
+    """A listed plate with a few characters changed, dropped or added, or any short string."""
+    if draw(st.booleans()):
+        return draw(st.text(_PLATE_CHARS, max_size=12))
+    plate = list(draw(st.sampled_from(_LISTED)))
+    for _ in range(draw(st.integers(0, 3))):
+        at = draw(st.integers(0, len(plate)))
+        change = draw(st.sampled_from(("put", "drop", "set")))
+        if change == "put" or not plate:
+            plate.insert(at, draw(st.sampled_from(_PLATE_CHARS)))
+        elif change == "drop":
+            del plate[min(at, len(plate) - 1)]
+        else:
+            plate[min(at, len(plate) - 1)] = draw(st.sampled_from(_PLATE_CHARS))
+    return "".join(plate)
+
+
+@pytest.fixture(scope="module")
+def watching_lanes(tmp_path_factory):
+    text = RULES_WITH_EVERYTHING.replace('plates = ["{plate}"]', "plates = " + repr(list(_LISTED)).replace("'", '"'))
+    path = tmp_path_factory.mktemp("rules") / "rules.toml"
+    path.write_text(text.format(declarant="0101234567"), encoding="utf-8")
+    selectivity, signoffs = load_rule_files(path)
+    return RiskLanes(selectivity, signoffs, b"s")
+
+
+@given(plate=_plates_near_the_list(), trailer=st.none() | _plates_near_the_list())
+def test_the_watchlist_part_of_the_key_is_the_domains_plate_match(watching_lanes, plate, trailer):
+    lanes = watching_lanes
+    expected = tuple(plate if plate_key(plate) in listed else trailer if trailer and plate_key(trailer) in listed
+                     else None for listed in lanes._listed)
+    assert lanes._plate_part(plate, trailer) == expected
+
+
 def test_an_unknown_criterion_turns_the_cache_off(monkeypatch):
     from borderflow.domain import selectivity_rules
     rules, signoffs = load_rule_files(None)
@@ -162,6 +204,16 @@ def test_the_fast_plate_key_equals_the_domains():
     for truck in trucks:
         for plate in (truck.plate, truck.trailer_plate, f" {truck.plate.lower()}_x·y "):
             assert fast_plate_key(plate) == plate_key(plate)
+
+
+@given(st.binary(max_size=200), st.binary(max_size=300))
+def test_the_copied_pads_give_the_hmac_of_the_standard_library(secret, message):
+    inner, outer = _hmac_pads(secret)
+    mac = inner.copy()
+    mac.update(message)
+    out = outer.copy()
+    out.update(mac.digest())
+    assert out.digest() == hmac.new(secret, message, "sha256").digest()
 
 
 def test_sign_offs_are_the_rules_files():
