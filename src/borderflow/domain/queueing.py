@@ -209,12 +209,16 @@ class PriorityPattern(_CallSequence):
         trucks = trucks[aged:]
         # Within a class, a truck on time for its booking goes before the unbooked (GoSwift):
         # booking is worth doing, and a booking far outside its window is worth nothing.
-        if any(t.booked_from is not None for t in trucks):
-            early, late = self.early, self.late
-            trucks.sort(key=lambda t: t.booked_from is None  # stable: FIFO within each part
-                        or not t.booked_from - early <= now < t.booked_until + late)  # type: ignore[operator]
+        # Both parts keep the check-in order.
         by_class: dict[str, list[Waiting]] = {c: [] for c in PRIORITIES}
+        early, late, rest = self.early, self.late, []
         for truck in trucks:
+            booked = truck.booked_from
+            if booked is not None and booked - early <= now < truck.booked_until + late:  # type: ignore[operator]
+                by_class[truck.priority].append(truck)
+            else:
+                rest.append(truck)
+        for truck in rest:
             by_class[truck.priority].append(truck)
         heads = dict.fromkeys(PRIORITIES, 0)
         pattern, size = self.pattern, len(self.pattern)

@@ -4,20 +4,26 @@ The node hands its policy every waiting truck at every step; with thousands in a
 peak that sort is most of a simulation's time. A policy's first n trucks are always among
 a few: the n longest waiting of each priority class (aging calls the longest waiting
 first, and inside a class the order is by check-in), the next n of each class whose
-booking window is not open, and every truck whose booking window is open (at most a few
-hours' bookings). `candidates(n, now)` returns those (a superset, never a guess), and the
-policy itself, the node's object, orders them: `pick(candidates, now, n, state)` equals
-`pick(everyone, now, n, state)` (a test holds the two together for every policy).
+booking window is not open, and of the trucks whose booking window is open the first n
+by booking (booked first) or the first n of each class that have not aged (the priority
+pattern). The yard is made for its policy (aging for the priority pattern, bookings that
+do not matter for first come, first served), and `candidates(n, now)` returns those (a
+superset, never a guess); the policy itself, the node's object, orders them:
+`pick(candidates, now, n, state)` equals `pick(everyone, now, n, state)` (a test holds
+the two together for every policy).
 """
 
 from __future__ import annotations
 
 import bisect
 from datetime import datetime, timedelta
+from operator import attrgetter
 
 from borderflow.domain.queueing import PRIORITIES, Waiting
 
 _LAST = chr(0x10FFFF)  # sorts after any crossing id
+_check_in_order = attrgetter("checked_in_at", "crossing_id")
+_booking_order = attrgetter("booked_from", "booked_until", "checked_in_at", "crossing_id")
 HOUR = timedelta(hours=1)
 
 
@@ -124,34 +130,37 @@ class YardQueue:
                 if t.booked_from - early <= now < t.booked_until + late]
 
     def candidates(self, n: int, now: datetime) -> list[Waiting]:
-        """Waiting trucks among which any of the node's policies finds its first n (see the module)."""
+        """Waiting trucks among which the yard's policy finds its first n (see the module)."""
         if self.size <= 4 * n + 8:
             return self.everyone()
         if not self.bookings_matter:  # first come, first served: the n longest waiting of each class
             return [t for cls in self.classes.values() if cls.live for t in cls.first(n, cls.head)]
         window = self.in_window(now)
         seen: dict[str, Waiting] = {}
-        if window:
-            aged_before = now - self.max_wait if self.max_wait is not None else None
-            window.sort(key=lambda t: (t.booked_from, t.booked_until, t.checked_in_at, t.crossing_id))
-            for truck in window[:n]:  # booked_first: the first n on time, by booking
+        if window and self.max_wait is None:  # booked first: the first n on time, by booking
+            window.sort(key=_booking_order)
+            for truck in window[:n]:
                 seen[truck.crossing_id] = truck
+        elif window:  # the priority pattern: in each class, the first n on time that have not aged
+            aged_before = now - self.max_wait
             per_class = dict.fromkeys(PRIORITIES, 0)
-            for truck in sorted(window, key=lambda t: (t.checked_in_at, t.crossing_id)):  # priority: n per class
-                if aged_before is not None and truck.checked_in_at <= aged_before:
+            window.sort(key=_check_in_order)
+            for truck in window:
+                if truck.checked_in_at <= aged_before:
                     continue  # aged: among the longest waiting below
                 if per_class[truck.priority] < n:
                     per_class[truck.priority] += 1
                     seen[truck.crossing_id] = truck
         skip = {t.crossing_id for t in window}
+        aged_key = (now - self.max_wait, _LAST) if self.max_wait is not None else None
         for cls in self.classes.values():
             if not cls.live:
                 continue
             for truck in cls.first(n, cls.head):  # the longest waiting (and so every aged truck, if fewer than n)
                 seen[truck.crossing_id] = truck
             start = cls.head
-            if self.max_wait is not None:  # the first truck that has not aged
-                start = bisect.bisect_right(cls.keys, (now - self.max_wait, _LAST), cls.head)
+            if aged_key is not None:  # the first truck that has not aged
+                start = bisect.bisect_right(cls.keys, aged_key, cls.head)
             for truck in cls.first(n, start, skip):  # n not aged and not on time for a booking
                 seen[truck.crossing_id] = truck
         return list(seen.values())
