@@ -70,13 +70,19 @@ def decide_calls(rules: YardRules, waiting: Candidates, now: datetime, state: Ca
     picked, after = (policy or rules.policy()).pick(list(trucks), now, budget, state)
     if not picked:
         return CallDecision((), after, budget)
-    flights = {code: in_flight.get(code, 0) for code in sorted(lanes)}  # ties go to the lowest lane code
-    bays = sorted(free_bays, reverse=True)  # pop() gives the lowest
+    flights = dict.fromkeys(sorted(lanes), 0)  # ties go to the lowest lane code
+    for code in flights:
+        flights[code] = in_flight.get(code, 0)
+    bays: list[int] | None = None  # the free bays, highest first (pop() gives the lowest), once one is needed
     calls = []
     for truck in picked:
         lane = min(flights, key=flights.__getitem__)  # the first of the fewest on their way
         flights[lane] += 1
-        bay = bays.pop() if bays and needs_bay(risk_lanes.get(truck.crossing_id, "")) else None
+        bay = None
+        if free_bays and needs_bay(risk_lanes.get(truck.crossing_id, "")):
+            if bays is None:
+                bays = sorted(free_bays, reverse=True)
+            bay = bays.pop() if bays else None
         calls.append(Call(truck, lane, bay))
     return CallDecision(tuple(calls), after, budget)
 

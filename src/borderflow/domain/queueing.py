@@ -209,34 +209,30 @@ class PriorityPattern(_CallSequence):
         trucks = trucks[aged:]
         # Within a class, a truck on time for its booking goes before the unbooked (GoSwift):
         # booking is worth doing, and a booking far outside its window is worth nothing.
-        # Both parts keep the check-in order.
-        by_class: dict[str, list[Waiting]] = {c: [] for c in PRIORITIES}
-        early, late, rest = self.early, self.late, []
-        for truck in trucks:
+        # Both parts keep the check-in order. Each class's queue is held reversed: pop() gives its next truck.
+        queues: dict[str, list[Waiting]] = {PERISHABLE: [], TRUSTED: [], ORDINARY: []}
+        early, late, on_time = self.early, self.late, []
+        for truck in reversed(trucks):
             booked = truck.booked_from
             if booked is not None and booked - early <= now < truck.booked_until + late:  # type: ignore[operator]
-                by_class[truck.priority].append(truck)
+                on_time.append(truck)
             else:
-                rest.append(truck)
-        for truck in rest:
-            by_class[truck.priority].append(truck)
-        heads = dict.fromkeys(PRIORITIES, 0)
+                queues[truck.priority].append(truck)
+        for truck in on_time:
+            queues[truck.priority].append(truck)
         pattern, size = self.pattern, len(self.pattern)
         for _ in range(len(trucks)):
             for step in range(size):
-                cls = pattern[(position + step) % size]
-                if heads[cls] < len(by_class[cls]):
-                    truck = by_class[cls][heads[cls]]
-                    heads[cls] += 1
+                queue = queues[pattern[(position + step) % size]]
+                if queue:
+                    truck = queue.pop()
                     position = (position + step + 1) % size
                     break
             else:
                 # Only classes the pattern never names are left: serve them in arrival
                 # order rather than leave the gate idle. The pattern does not move.
-                cls = min((c for c in PRIORITIES if heads[c] < len(by_class[c])),
-                          key=lambda c: _fifo_key(by_class[c][heads[c]]))
-                truck = by_class[cls][heads[cls]]
-                heads[cls] += 1
+                cls = min((c for c in PRIORITIES if queues[c]), key=lambda c: _fifo_key(queues[c][-1]))
+                truck = queues[cls].pop()
             yield truck, position
 
 

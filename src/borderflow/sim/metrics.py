@@ -17,6 +17,9 @@ from borderflow.sim.stats import percentile
 NAN = math.nan
 CLASSES = ("all", *PRIORITIES)
 STAGES = ("waiting", "lanes", "bays", "line", "crossed", "refused")
+# a truck's state in the model → its stage
+STAGE_OF = {"road": "waiting", "waiting": "waiting", "called": "lanes", "lane": "lanes", "bay": "bays",
+            "line": "line", "blocked": "line", "crossed": "crossed", "refused": "refused"}
 # The columns of a truck row; every column from "arrived" on is a time (report.py writes them as ISO 8601).
 TRUCK_COLUMNS = ("policy", "replication", "crossing_id", "flow", "priority", "commodity", "hs_code", "perishable",
                  "risk_lane", "plate", "lane", "bay", "missed_calls", "refused", "arrived", "called", "lane_start",
@@ -107,10 +110,10 @@ def collect(scenario, policy: str, seed: int, replication: int, models: Sequence
     to_lane: list[float] = []
     line_waits: list[float] = []
     over = perishable = refused = 0
-    stages = dict.fromkeys(STAGES, 0)
+    states = dict.fromkeys(STAGE_OF, 0)
     for model in models:
         for t in model.trucks:
-            stages[t.stage] += 1
+            states[t.state] += 1
             if t.state == "refused":  # turned back: it never crosses, so it has no wait to cross
                 refused += 1
                 continue
@@ -166,6 +169,9 @@ def collect(scenario, policy: str, seed: int, replication: int, models: Sequence
         "max_road": float(sum(f.max_road for f in flows.values())),
         "max_line": float(max((f.max_line for f in flows.values()), default=0)),
     })
+    stages = dict.fromkeys(STAGES, 0)
+    for state, count in states.items():
+        stages[STAGE_OF[state]] += count
     for stage, count in stages.items():
         metrics[f"stage.{stage}"] = float(count)
     rows = None

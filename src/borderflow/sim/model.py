@@ -52,16 +52,14 @@ from borderflow.reference.rules_loader import load_rule_files
 from borderflow.sim.arrivals import SimTruck, flow_arrivals, stream
 from borderflow.sim.distributions import Distribution
 from borderflow.sim.lanes import RiskLanes
-from borderflow.sim.metrics import (CLASSES, STAGES, TRUCK_COLUMNS, FlowResult, ReplicationResult, capacity_bound,
-                                     collect)
+from borderflow.sim.metrics import (CLASSES, STAGE_OF, STAGES, TRUCK_COLUMNS, FlowResult, ReplicationResult,
+                                     capacity_bound, collect)
 from borderflow.sim.scenario import SEND_ALL, FlowSpec, PolicySpec, Scenario
 from borderflow.sim.trace import CallRecord, Trace
 from borderflow.sim.yard import YardQueue
 
 NAN = math.nan
 EPSILON = 1e-7  # minutes: "strictly after" a deadline
-STAGE_OF = {"road": "waiting", "waiting": "waiting", "called": "lanes", "lane": "lanes", "bay": "bays",
-            "line": "line", "blocked": "line", "crossed": "crossed", "refused": "refused"}
 
 __all__ = ["CLASSES", "STAGES", "TRUCK_COLUMNS", "FlowModel", "FlowResult", "ReplicationResult", "simulate_once"]
 
