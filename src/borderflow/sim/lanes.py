@@ -50,6 +50,22 @@ def _hmac_pads(secret: bytes) -> tuple["hashlib._Hash", "hashlib._Hash"]:
     return (hashlib.sha256(bytes(b ^ 0x36 for b in key)), hashlib.sha256(bytes(b ^ 0x5C for b in key)))
 
 
+def _below_limit(rate: float) -> bytes:
+    """Bytes that a digest sorts below exactly when the audit draw of its first 8 bytes,
+    `int.from_bytes(digest[:8], "big") / 2**64`, is below `rate`: the first integer whose draw is
+    not, found by bisection on that same expression, as 8 big-endian bytes."""
+    low, high = 0, 2**64  # the draw of `low` is below the rate or low == 0; the answer is in [low, high]
+    if high / 2**64 < rate:
+        return b"\xff" * 33  # every 32-byte digest sorts below it
+    while low < high:
+        middle = (low + high) // 2
+        if middle / 2**64 < rate:
+            low = middle + 1
+        else:
+            high = middle
+    return low.to_bytes(8, "big")
+
+
 def _fields(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
@@ -102,7 +118,7 @@ class RiskLanes:
         # kind of truck → (the lane its rules give, {random outcomes → assessment})
         self._kinds: dict[tuple, tuple[str, dict[tuple[bool, ...], Assessment]]] = {}
         # the rules' lane → the random draws that can raise it, most severe first: (purpose, rate)
-        self._draws = {lane: tuple((f"|random:{r}".encode(), rate) for r, rate in self._random
+        self._draws = {lane: tuple((f"|random:{r}".encode(), _below_limit(rate)) for r, rate in self._random
                                    if _SEVERITY[r] > _SEVERITY[lane]) for lane in LANES}
         self._required: dict[tuple[str, str, str], dict[str, Requirement]] = {}
         self.hits = self.misses = 0
@@ -261,12 +277,12 @@ class RiskLanes:
         if not draws:
             return ()
         outcomes, inner, outer, prefix = [], self._inner, self._outer, crossing_id.encode()
-        for purpose, rate in draws:
+        for purpose, limit in draws:
             mac = inner.copy()
             mac.update(prefix + purpose)
             out = outer.copy()
             out.update(mac.digest())
-            below = int.from_bytes(out.digest()[:8], "big") / 2**64 < rate
+            below = out.digest() < limit
             outcomes.append(below)
             if below:
                 break

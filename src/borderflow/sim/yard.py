@@ -156,11 +156,13 @@ class YardQueue:
         for cls in self.classes.values():
             if not cls.live:
                 continue
-            for truck in cls.first(n, cls.head):  # the longest waiting (and so every aged truck, if fewer than n)
-                seen[truck.crossing_id] = truck
             start = cls.head
             if aged_key is not None:  # the first truck that has not aged
                 start = bisect.bisect_right(cls.keys, aged_key, cls.head)
-            for truck in cls.first(n, start, skip):  # n not aged and not on time for a booking
+            if start > cls.head:  # the longest waiting (and so every aged truck, if fewer than n)
+                for truck in cls.first(n, cls.head):
+                    seen[truck.crossing_id] = truck
+            # n not aged and not on time for a booking (from the head, this holds the n longest waiting too)
+            for truck in cls.first(n, start, skip):
                 seen[truck.crossing_id] = truck
         return list(seen.values())

@@ -16,7 +16,7 @@ from borderflow.domain.selectivity import DeclarantHistory, assess, audit_draw
 from borderflow.domain.selectivity_rules import plate_key
 from borderflow.reference.rules_loader import load_rule_files
 from borderflow.sim.arrivals import declaration_of, generate_arrivals
-from borderflow.sim.lanes import RiskLanes, _hmac_pads, fast_plate_key
+from borderflow.sim.lanes import RiskLanes, _below_limit, _hmac_pads, fast_plate_key
 from borderflow.sim.scenario import load_scenario
 from borderflow.sim.yard import YardQueue
 
@@ -214,6 +214,16 @@ def test_the_copied_pads_give_the_hmac_of_the_standard_library(secret, message):
     out = outer.copy()
     out.update(mac.digest())
     assert out.digest() == hmac.new(secret, message, "sha256").digest()
+
+
+@given(st.floats(min_value=-0.5, max_value=1.5, allow_nan=False), st.binary(min_size=24, max_size=24),
+       st.integers(-3, 3))
+def test_a_digest_sorts_below_the_limit_exactly_when_its_draw_is_below_the_rate(rate, tail, offset):
+    limit = _below_limit(rate)
+    near = int.from_bytes(limit[:8], "big") + offset if len(limit) == 8 else 2**64 - 1 + offset
+    for number in (near, int.from_bytes(tail[:8], "big")):
+        digest = (number % 2**64).to_bytes(8, "big") + tail
+        assert (digest < limit) == (int.from_bytes(digest[:8], "big") / 2**64 < rate)
 
 
 def test_sign_offs_are_the_rules_files():
