@@ -228,12 +228,19 @@ class RiskLanes:
             value = self._value_part(self._per_kg(truck.value_usd, net), printed)
         else:
             value = ((), (), None)
-        counts, prints = self._counted(crossings, refused, failed)
+        counted = self._counts.get((crossings, refused, failed))
+        counts, prints = counted if counted is not None else self._counted(crossings, refused, failed)
         tax_id = truck.declarant.tax_id
         if not prints and tax_id not in self._named:
             tax_id = None
-        return (truck.direction, truck.gate, truck.country, tax_id, truck.perishable,
-                self._plate_part(truck.plate, truck.trailer_plate), ((hs, truck.country, "USD", value),), counts)
+        plate, trailer = truck.plate, truck.trailer_plate
+        if self._listed and not self._plate_text and not self._may_be_listed(plate) and \
+                (not trailer or not self._may_be_listed(trailer)):
+            plates = self._nobody  # what _plate_part says, without the call: most trucks are on no list
+        else:
+            plates = self._plate_part(plate, trailer)
+        return (truck.direction, truck.gate, truck.country, tax_id, truck.perishable, plates,
+                ((hs, truck.country, "USD", value),), counts)
 
     # ---------------------------------------------------------------- answers
 
