@@ -100,36 +100,66 @@ def _ratio(busy: float, available: float) -> float:
     return busy / available if available else NAN
 
 
+class Tally:
+    """What the statistics keep of each truck: added as each one crosses or is turned back, so that a
+    long run need not keep every truck, and at the end for those still on their way (censored at
+    the horizon). The lists are sorted before they are summed, so the order trucks come in is no
+    part of any figure."""
+
+    __slots__ = ("end", "threshold", "yard", "total", "to_lane", "line_waits", "over", "perishable", "refused",
+                 "states")
+
+    def __init__(self, end: float, threshold: float) -> None:
+        self.end, self.threshold = end, threshold  # minutes: the horizon, the perishable threshold
+        self.yard: dict[str, list[float]] = {c: [] for c in CLASSES}  # arrival → called, hours
+        self.total: dict[str, list[float]] = {c: [] for c in CLASSES}  # arrival → accepted, hours
+        self.to_lane: list[float] = []
+        self.line_waits: list[float] = []
+        self.over = self.perishable = self.refused = 0
+        self.states = dict.fromkeys(STAGE_OF, 0)
+
+    def add(self, t) -> None:  # noqa: ANN001 - a sim.model.Truck
+        self.states[t.state] += 1
+        if t.state == "refused":  # turned back: it never crosses, so it has no wait to cross
+            self.refused += 1
+            return
+        end, arrived = self.end, t.sim.minute
+        called = t.called if t.called == t.called else end
+        accepted = t.accepted if t.accepted == t.accepted else end  # censored at the horizon
+        cls = t.priority
+        self.yard[cls].append((called - arrived) / 60)
+        self.total[cls].append((accepted - arrived) / 60)
+        self.to_lane.append(((t.lane_start if t.lane_start == t.lane_start else end) - arrived) / 60)
+        if t.at_line == t.at_line:
+            self.line_waits.append((accepted - t.at_line) / 60)
+        if t.sim.perishable:
+            self.perishable += 1
+            if accepted - arrived > self.threshold:
+                self.over += 1
+
+    def merge(self, other: Tally) -> None:
+        for mine, theirs in ((self.yard, other.yard), (self.total, other.total)):
+            for cls, values in theirs.items():
+                mine[cls].extend(values)
+        self.to_lane.extend(other.to_lane)
+        self.line_waits.extend(other.line_waits)
+        self.over += other.over
+        self.perishable += other.perishable
+        self.refused += other.refused
+        for state, count in other.states.items():
+            self.states[state] += count
+
+
 def collect(scenario, policy: str, seed: int, replication: int, models: Sequence,  # noqa: ANN001
             queue_series: list[int], line_series: list[int], keep_trucks: bool) -> ReplicationResult:
     """The replication's metrics from its flow models (`sim.model.FlowModel`) at the end of the run."""
-    end = scenario.horizon_minutes
-    threshold = scenario.perishable_threshold_hours * 60
-    yard: dict[str, list[float]] = {c: [] for c in CLASSES}
-    total: dict[str, list[float]] = {c: [] for c in CLASSES}
-    to_lane: list[float] = []
-    line_waits: list[float] = []
-    over = perishable = refused = 0
-    states = dict.fromkeys(STAGE_OF, 0)
+    tally = Tally(scenario.horizon_minutes, scenario.perishable_threshold_hours * 60)
     for model in models:
-        for t in model.trucks:
-            states[t.state] += 1
-            if t.state == "refused":  # turned back: it never crosses, so it has no wait to cross
-                refused += 1
-                continue
-            arrived = t.sim.minute
-            called = t.called if t.called == t.called else end
-            accepted = t.accepted if t.accepted == t.accepted else end  # censored at the horizon
-            cls = t.priority
-            yard[cls].append((called - arrived) / 60)
-            total[cls].append((accepted - arrived) / 60)
-            to_lane.append(((t.lane_start if t.lane_start == t.lane_start else end) - arrived) / 60)
-            if t.at_line == t.at_line:
-                line_waits.append((accepted - t.at_line) / 60)
-            if t.sim.perishable:
-                perishable += 1
-                if accepted - arrived > threshold:
-                    over += 1
+        tally.merge(model.tally)  # the trucks that crossed or were turned back
+        for t in model.unfinished():
+            tally.add(t)
+    yard, total, to_lane, line_waits = tally.yard, tally.total, tally.to_lane, tally.line_waits
+    over, perishable, refused, states = tally.over, tally.perishable, tally.refused, tally.states
     for cls in PRIORITIES:
         yard["all"].extend(yard[cls])
         total["all"].extend(total[cls])

@@ -37,8 +37,9 @@ import heapq
 import math
 import random
 import time as wallclock
+from array import array
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -52,7 +53,7 @@ from borderflow.reference.rules_loader import load_rule_files
 from borderflow.sim.arrivals import SimTruck, flow_arrivals, stream
 from borderflow.sim.distributions import Distribution
 from borderflow.sim.lanes import RiskLanes
-from borderflow.sim.metrics import (CLASSES, STAGE_OF, STAGES, TRUCK_COLUMNS, FlowResult, ReplicationResult,
+from borderflow.sim.metrics import (CLASSES, STAGE_OF, STAGES, TRUCK_COLUMNS, FlowResult, ReplicationResult, Tally,
                                      capacity_bound, collect)
 from borderflow.sim.scenario import SEND_ALL, FlowSpec, PolicySpec, Scenario
 from borderflow.sim.trace import CallRecord, Trace
@@ -138,7 +139,7 @@ class FlowModel:
     """One flow under one policy: the node's yard and call-forward, lanes, bays, border line, partner."""
 
     def __init__(self, env: simpy.Environment, scenario: Scenario, flow: FlowSpec, policy: PolicySpec, seed: int,
-                 replication: int, trace: Trace | None = None) -> None:
+                 replication: int, trace: Trace | None = None, *, keep_trucks: bool = False) -> None:
         self.env, self.scenario, self.flow, self.spec = env, scenario, flow, policy
         self.trace = trace  # an explicit arrival trace (sim/trace.py): its trucks, lanes and drivers; calls logged
         self.rules = rules = policy.rules
@@ -151,7 +152,12 @@ class FlowModel:
         self.service_rng = stream(seed, replication, flow.key, "service")
         self.lanes_rules = risk_lanes(flow.rules, scenario.secret)
         self.history: dict[str, list[int]] = {}  # declarant → [crossings, refused, inspections failed, red lanes]
+        # Every truck, only when its row is wanted: otherwise a truck that crossed or was turned back
+        # is added to the tally and let go (a season is a few hundred thousand trucks).
+        self.keep_trucks = keep_trucks
         self.trucks: list[Truck] = []
+        self.tally = Tally(scenario.horizon_minutes, scenario.perishable_threshold_hours * 60)
+        self.arrival_hours = array("l")  # each truck's arrival hour, for the capacity bound
         self.tick = policy.call_seconds / 60.0
         self.timeout = rules.call_timeout.total_seconds() / 60.0
         self.drive = flow.drive_minutes
@@ -161,7 +167,7 @@ class FlowModel:
         self.yard = YardQueue(rules.max_wait if rules.queue_policy == "priority" else None, rules.early, rules.late,
                               bookings_matter=rules.queue_policy != "fifo")
         self.road: deque[Truck] = deque()
-        self.by_id: dict[str, Truck] = {}
+        self.by_id: dict[str, Truck] = {}  # the trucks that have not crossed nor been turned back
         self.risk: dict[str, str] = {}  # crossing id → risk lane, what the call-forward reads
         # called trucks not yet at a lane, by the lane they were called to (what the node counts)
         self.in_flight: dict[str, int] = {}
@@ -295,7 +301,9 @@ class FlowModel:
         truck = Truck(sim, priority, colour, lane_time, phys, sim.minute + docs if docs else 0.0, hold, fails,
                       refuse, misses)
         self.arrived += 1
-        self.trucks.append(truck)
+        if self.keep_trucks:
+            self.trucks.append(truck)
+        self.arrival_hours.append(int(sim.minute // 60))
         self.by_id[sim.id] = truck
         self.risk[sim.id] = colour
         if self.road or self.yard.size + self.flying >= self.yard_places:
@@ -533,6 +541,7 @@ class FlowModel:
             self._vacate(truck, place)
             truck.state = "refused"
             self.refused += 1
+            self._done(truck)
             return
         self._to_line(truck, place)
 
@@ -595,6 +604,7 @@ class FlowModel:
             truck = self.line.popleft()
             truck.accepted = now
             truck.state = "crossed"
+            self._done(truck)
             self.accepted_in[h] += 1
             if self.blocked:
                 moved = self.blocked.popleft()
@@ -607,6 +617,17 @@ class FlowModel:
                 else:
                     self._release_bay(moved)
 
+    def _done(self, truck: Truck) -> None:
+        """A truck crossed or was turned back: into the tally, and no longer held by the flow."""
+        self.tally.add(truck)
+        crossing_id = truck.sim.id
+        del self.by_id[crossing_id]
+        del self.risk[crossing_id]
+
+    def unfinished(self) -> Iterable[Truck]:
+        """The trucks still on their way, in arrival order."""
+        return self.by_id.values()
+
     def _accept_wake_cb(self, _event: simpy.Event) -> None:
         self._accept_wake = -1
         self._accept(None)
@@ -617,10 +638,10 @@ class FlowModel:
         sc = self.scenario
         t_end = int(sc.arrival_minutes // 60)
         effective = [min(self.own[h], self.partner[h]) for h in range(self.hours)]
-        bound = capacity_bound([int(t.sim.minute // 60) for t in self.trucks], effective, t_end)
+        bound = capacity_bound(self.arrival_hours, effective, t_end)
         now = self.env.now
         lane_busy, bay_busy = self.lane_busy, self.bay_busy
-        for t in self.trucks:  # still holding a lane or a bay at the end (in service, checked or blocked)
+        for t in self.unfinished():  # still holding a lane or a bay at the end (in service, checked or blocked)
             if t.state == "lane" or (t.state == "blocked" and t.holds == "lane"):
                 lane_busy += now - t.lane_start
             elif t.state == "bay" or (t.state == "blocked" and t.holds == "bay"):
@@ -645,7 +666,8 @@ def simulate_once(scenario: Scenario, policy: str | PolicySpec, seed: int = 1, r
     began = wallclock.perf_counter()
     spec = scenario.policy(policy) if isinstance(policy, str) else policy
     env = simpy.Environment()
-    models = [FlowModel(env, scenario, flow, spec, seed, replication, trace) for flow in scenario.flows]
+    models = [FlowModel(env, scenario, flow, spec, seed, replication, trace, keep_trucks=keep_trucks)
+              for flow in scenario.flows]
     queue_series: list[int] = []
     line_series: list[int] = []
 
@@ -657,8 +679,8 @@ def simulate_once(scenario: Scenario, policy: str | PolicySpec, seed: int = 1, r
             yield env.timeout(step)
 
     env.process(sampler())
-    # Every truck stays in memory until the end (the statistics need it) and none is garbage in a cycle,
-    # so the cycle collector would only walk an ever larger heap: it is paused for the run.
+    # No truck is garbage in a cycle (each is let go by reference counting once it is tallied), so the
+    # cycle collector would only walk the heap again and again: it is paused for the run.
     collecting = gc.isenabled()
     gc.disable()
     try:

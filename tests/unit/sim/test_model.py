@@ -171,7 +171,7 @@ def test_each_step_calls_within_the_nodes_budget(monkeypatch):
     def checked(self, event):
         original(self, event)
         called: dict[str, int] = dict.fromkeys(self.lane_codes, 0)
-        for truck in self.trucks:
+        for truck in self.unfinished():  # a called truck has neither crossed nor been turned back
             if truck.state == "called":
                 called[truck.lane] += 1
         assert called == self.in_flight
@@ -194,3 +194,26 @@ def test_send_all_leaves_the_partner_out_of_the_calendar():
     own = [min(o, p) for o, p in zip(aware.hourly_budget, aware.hourly_partner, strict=True)]
     assert aware.hourly_budget == own  # the node: its own calendar capped by the partner's acceptance
     assert any(b > p for b, p in zip(flood.hourly_budget, flood.hourly_partner, strict=True))
+
+
+def test_a_run_without_rows_lets_each_truck_go_once_tallied_and_reports_the_same(monkeypatch):
+    from borderflow.sim import model as model_module
+    scenario = PEAK.only("KIMTHANH").replace(days=2, drain_days=1)
+    kept = simulate_once(scenario, "priority", seed=2, keep_trucks=True)
+    held = []
+    collect = model_module.collect
+
+    def watching(scenario, policy, seed, replication, models, *rest):  # noqa: ANN001, ANN202
+        held.extend(models)
+        return collect(scenario, policy, seed, replication, models, *rest)
+
+    monkeypatch.setattr(model_module, "collect", watching)
+    lean = simulate_once(scenario, "priority", seed=2)
+    assert lean.trucks is None and lean.metrics == kept.metrics and lean.waits == kept.waits
+    assert lean.flows == kept.flows
+    finished = kept.metrics["crossed"] + kept.metrics["refused"]
+    assert finished > 100
+    for model in held:
+        assert model.trucks == []  # no truck kept for rows
+        assert all(t.state not in ("crossed", "refused") for t in model.unfinished())
+    assert sum(len(list(m.unfinished())) for m in held) == kept.metrics["arrived"] - finished
