@@ -38,6 +38,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/exchange.py --postgres
 	$(BIN)/python bench/yard.py --postgres
 	$(BIN)/python bench/simulate.py
+	command -v valgrind >/dev/null || (apt-get update -qq && apt-get install -y -qq valgrind)
+	$(BIN)/python bench/simulate_instructions.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
