@@ -54,7 +54,7 @@ def _below_limit(rate: float) -> bytes:
     """Bytes that a digest sorts below exactly when the audit draw of its first 8 bytes,
     `int.from_bytes(digest[:8], "big") / 2**64`, is below `rate`: the first integer whose draw is
     not, found by bisection on that same expression, as 8 big-endian bytes."""
-    low, high = 0, 2**64  # the draw of `low` is below the rate or low == 0; the answer is in [low, high]
+    low, high = 0, 2**64  # every integer below `low` draws below the rate; the answer is in [low, high]
     if high / 2**64 < rate:
         return b"\xff" * 33  # every 32-byte digest sorts below it
     while low < high:
@@ -233,14 +233,8 @@ class RiskLanes:
         tax_id = truck.declarant.tax_id
         if not prints and tax_id not in self._named:
             tax_id = None
-        plate, trailer = truck.plate, truck.trailer_plate
-        if self._listed and not self._plate_text and not self._may_be_listed(plate) and \
-                (not trailer or not self._may_be_listed(trailer)):
-            plates = self._nobody  # what _plate_part says, without the call: most trucks are on no list
-        else:
-            plates = self._plate_part(plate, trailer)
-        return (truck.direction, truck.gate, truck.country, tax_id, truck.perishable, plates,
-                ((hs, truck.country, "USD", value),), counts)
+        return (truck.direction, truck.gate, truck.country, tax_id, truck.perishable,
+                self._plate_part(truck.plate, truck.trailer_plate), ((hs, truck.country, "USD", value),), counts)
 
     # ---------------------------------------------------------------- answers
 

@@ -53,7 +53,7 @@ from borderflow.reference.rules_loader import load_rule_files
 from borderflow.sim.arrivals import SimTruck, flow_arrivals, stream
 from borderflow.sim.distributions import Distribution
 from borderflow.sim.lanes import RiskLanes
-from borderflow.sim.metrics import (CLASSES, STAGE_OF, STAGES, TRUCK_COLUMNS, FlowResult, ReplicationResult, Tally,
+from borderflow.sim.metrics import (CLASSES, STAGES, TRUCK_COLUMNS, FlowResult, ReplicationResult, Tally,
                                      capacity_bound, collect)
 from borderflow.sim.scenario import SEND_ALL, FlowSpec, PolicySpec, Scenario
 from borderflow.sim.trace import CallRecord, Trace
@@ -97,10 +97,6 @@ class Truck:
         self.called = self.lane_start = self.lane_end = self.bay_start = self.bay_end = NAN
         self.at_line = self.accepted = NAN
         self.holds = ""  # "lane" or "bay" while blocked by a full border line
-
-    @property
-    def stage(self) -> str:
-        return STAGE_OF[self.state]
 
 
 def _sampler(distribution: Distribution) -> Callable[[random.Random], float]:
