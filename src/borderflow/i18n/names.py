@@ -6,7 +6,7 @@ before that carries the English name, which is looked up here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
