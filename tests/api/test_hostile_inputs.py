@@ -52,6 +52,26 @@ def test_a_nul_character_in_an_envelope_refuses_that_message_and_keeps_the_rest(
     assert "NUL" in receipts[0]["reason"]
 
 
+def test_a_refused_or_held_message_reads_in_the_operators_language_and_its_receipt_as_signed(receiving_node):
+    stream = f"words-{uuid.uuid4().hex[:8]}"
+    misaddressed = receiving_node.partner_key.sign({**unsigned(receiving_node, stream=stream, seq=1),
+                                                    "recipient": "XX-NODE"})
+    ahead = envelope(receiving_node, stream=stream, seq=3)  # 1 and 2 have not come: it waits
+    receipts = receiving_node.deliver(misaddressed, ahead).json()["receipts"]
+    assert [r["status"] for r in receipts] == ["rejected", "held"], receipts
+    assert receipts[0]["reason"].startswith("addressed to 'XX-NODE'")  # signed: the English text, as sent
+    assert receipts[1]["reason"] == f"waiting for sequence number 1 of stream {stream!r}"
+    with receiving_node.node.client("supervisor") as client:
+        refused = client.get("/api/v1/exchange/rejections", headers={"Accept-Language": "vi"}).json()
+        held = client.get("/api/v1/exchange/inbox", params={"stream": stream, "state": "held"},
+                          headers={"Accept-Language": "zh"}).json()
+    mine = next(r for r in refused if r["message_id"] == misaddressed["message_id"])
+    assert mine["reason"].startswith("tin gửi cho 'XX-NODE'") and mine["reason_code"] == "exchange.wrong_recipient"
+    assert mine["reason_params"] == {"recipient": "XX-NODE", "node": receiving_node.node.ctx.node.id}
+    assert [m["reason"] for m in held] == [f"正在等待消息流 {stream!r} 的序号 1"], held
+    assert held[0]["envelope"] == ahead  # what the partner signed, untouched by the rendering
+
+
 # ------------------------------------------------------------------ times
 
 

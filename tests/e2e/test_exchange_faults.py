@@ -160,6 +160,11 @@ def test_forged_tampered_and_replayed_messages_are_refused_and_logged(running_pa
         logged = client.get("/api/v1/exchange/rejections").json()
         imported = client.get("/api/v1/crossings", params={"gate": "YOUYIGUAN"}).json()
     assert len(logged) == 6 and {r["principal"] for r in logged} == {"partner:VN-BORDER"}
+    with cn.client("supervisor") as client:  # CN's operator reads the refusals in Chinese, each with its code
+        in_chinese = client.get("/api/v1/exchange/rejections", headers={"Accept-Language": "zh"}).json()
+    codes = {r["reason_code"] for r in in_chinese}
+    assert {"exchange.too_old", "exchange.unknown_sender", "exchange.not_object", "exchange.signature"} <= codes
+    assert any(r["reason"].startswith("未知的发送方 'XX-NODE'") for r in in_chinese), in_chinese
     assert len(imported) == 1 and imported[0]["partner"]["crossing_id"] == declared["id"]
     with cn.client("device") as client:
         forbidden = client.post("/api/v1/exchange/messages", json={"messages": [envelope]})
@@ -255,6 +260,17 @@ def test_deliveries_shrink_to_the_partners_body_limit_and_a_message_too_large_al
         waiting = [m for m in outbox(vn, stream=big_id) if m["type"] == "pre_arrival_notice"]
         assert len(waiting) == 1 and waiting[0]["state"] == "pending", waiting
         assert "over CN-BORDER's body limit" in waiting[0]["last_error"] and "max_body_bytes" in waiting[0]["last_error"]
+        with vn.client("supervisor") as client:  # the operator reads why in their own language
+            said = {lang: client.get("/api/v1/exchange/outbox", params={"stream": big_id},
+                                     headers={"Accept-Language": lang}).json()
+                    for lang in ("vi", "zh")}
+            status = client.get("/api/v1/exchange/status", headers={"Accept-Language": "vi"}).json()
+        for lang, words in (("vi", "vượt giới hạn kích thước của CN-BORDER"), ("zh", "超过 CN-BORDER 的请求体上限")):
+            notice = next(m for m in said[lang] if m["type"] == "pre_arrival_notice")
+            assert words in notice["last_error"], (lang, notice["last_error"])
+            assert notice["last_error_code"] == "exchange.too_large", notice
+            assert notice["last_error_params"]["message_id"] == waiting[0]["message_id"]
+        assert status[0]["last_error"] is None or "CN-BORDER" in status[0]["last_error"], status
         assert import_crossing(cn, big_id) is None
         delivered = [m for m in crossing_messages(outbox(vn, state="delivered")) if m["stream"] in ids]
         assert {m["stream"] for m in delivered} == set(ids)

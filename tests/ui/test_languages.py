@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from borderflow.domain import messages
+from borderflow.exchange.dispatcher import Dispatcher
 from borderflow.i18n.registry import all_codes
 from tests.support.declarations import declaration, fresh_plate, green_cargo
 from tests.ui.browser import DECLARANT_TAX_ID, PHONE, UI, fill_declaration, open_gate_now, shoot, sign_in
@@ -18,10 +19,10 @@ from tests.ui.browser import DECLARANT_TAX_ID, PHONE, UI, fill_declaration, open
 pytestmark = UI
 
 WORDS = {
-    "vi": {"plate_label": "Biển số", "plate_problem": "không phải biển số Việt Nam",
+    "vi": {"plate_label": "Biển số", "plate_problem": "không phải biển số Việt Nam", "link": "cho CN-BORDER",
            "refusal": "đã có một lịch đặt đang hiệu lực", "hold": "vượt mức 44 tấn",
            "step": "Dừng lại: trọng lượng 46,2 tấn vượt mức 44 tấn cho xe 5 trục. Chờ cán bộ hướng dẫn."},
-    "zh": {"plate_label": "车牌", "plate_problem": "不是越南车牌", "refusal": "已有有效预约",
+    "zh": {"plate_label": "车牌", "plate_problem": "不是越南车牌", "refusal": "已有有效预约", "link": "CN-BORDER 的",
            "hold": "超过 5 轴车辆限值 44吨", "step": "停车：重量 46.2吨 超过 5 轴车辆限值 44吨。请等候关员处理。"},
 }
 
@@ -108,6 +109,19 @@ def test_a_hold_reason_on_the_console_is_in_the_officers_language(ui_node, open_
     expect(hold).to_contain_text(WORDS[lang]["hold"])
     assert english_sentences(page.locator("main").inner_text()) == []
     shoot(page, f"console-hold-{lang}")
+
+
+@pytest.mark.parametrize("lang", ["vi", "zh"])
+def test_why_the_partner_link_failed_is_in_the_supervisors_language(ui_node, open_page, lang):
+    declared(ui_node, green_cargo(vehicle__plate=fresh_plate()))  # a notice for the partner in the outbox
+    partner = ui_node.ctx.exchange.partners["CN-BORDER"]
+    assert Dispatcher(ui_node.ctx, partner).deliver_once() == -1  # the node's own round, which cannot send
+    page = open_page(lang=lang)
+    sign_in(page, ui_node, "supervisor")
+    page.goto(ui_node.url + "/console")
+    link = page.locator("#panel-partner .cause")
+    expect(link).to_contain_text(WORDS[lang]["link"])
+    assert english_sentences(page.locator("#panel-partner").inner_text()) == []
 
 
 @pytest.mark.parametrize("lang", ["vi", "zh"])

@@ -9,12 +9,12 @@ from pathlib import Path
 from borderflow.exchange import keys as keyfiles
 from borderflow.exchange.envelope import SigningKey
 from borderflow.exchange.messages import LATEST_VERSION
+from borderflow.exchange.wording import say
 
 
 class NoSigningKey(RuntimeError):
     def __init__(self, data_dir: Path):
-        super().__init__(f"this node has no signing key in {keyfiles.key_dir(data_dir)}; "
-                         "create one with `borderflow keys generate`")
+        super().__init__(say("exchange.no_signing_key", path=str(keyfiles.key_dir(data_dir))))
 
 
 class KeyRing:

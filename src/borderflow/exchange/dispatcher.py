@@ -43,6 +43,7 @@ from borderflow.domain.clock import real_seconds, speed_of
 from borderflow.exchange import envelope as env
 from borderflow.exchange.config import NoSigningKey, Partner
 from borderflow.exchange.messages import outbox_envelope
+from borderflow.exchange.wording import say
 from borderflow.services.context import NodeContext
 from borderflow.store import tables as t
 from borderflow.store.leases import died_here
@@ -107,7 +108,7 @@ class Dispatcher(threading.Thread):
                 sent = self.deliver_once()
             except Exception as exc:  # noqa: BLE001 - the loop must outlive any one failure
                 log.exception("dispatcher for %s failed", self.partner.id)
-                self._record_error(f"{type(exc).__name__}: {exc}")
+                self._record_error(say("exchange.loop_failed", error=_detail(exc)))
                 sent = -1
             if sent < 0:
                 self.failures += 1
@@ -139,7 +140,7 @@ class Dispatcher(threading.Thread):
         if not rows:
             return 0
         if self.partner.api_key is None:
-            self._record_error(f"no API key for {self.partner.id}: set api_key_file in the node file", rows)
+            self._record_error(say("exchange.no_api_key", partner=self.partner.id), rows)
             return -1
         try:
             key = ctx.exchange.keys.current()
@@ -154,17 +155,18 @@ class Dispatcher(threading.Thread):
                                         headers={"Authorization": f"Bearer {self.partner.api_key}",
                                                  "Content-Type": "application/json"})
         except httpx.HTTPError as exc:
-            self._record_error(f"{self.partner.url} unreachable: {type(exc).__name__}: {exc}", rows)
+            self._record_error(say("exchange.unreachable", url=self.partner.url, error=_detail(exc)), rows)
             return -1
         if response.status_code == 413:
             return self._too_large(rows, len(body))
         if response.status_code != 200:
-            self._record_error(f"{self.partner.url} answered {response.status_code}: {response.text[:300]}", rows)
+            self._record_error(say("exchange.answered", url=self.partner.url, status=response.status_code,
+                                   body=response.text[:300]), rows)
             return -1
         try:
             receipts = self._checked_receipts(response.json(), sealed)
         except ValueError as exc:
-            self._record_error(f"bad receipts from {self.partner.id}: {exc}", rows)
+            self._record_error(say("exchange.bad_receipts", partner=self.partner.id, error=str(exc)[:500]), rows)
             return -1
         with self._settling_lock:
             self._settling.update(row.id for row in rows)
@@ -196,8 +198,7 @@ class Dispatcher(threading.Thread):
                         "%s bytes at once from now on", self.partner.id, f"{size:,}", f"{self.batch_bytes:,}")
             return 1
         row = rows[0]
-        error = (f"message {row.message_id} alone is {size:,} bytes, over {self.partner.id}'s body limit: it waits "
-                 "until that node's operator raises max_body_bytes; the messages behind it go on")
+        error = say("exchange.too_large", message_id=row.message_id, size=size, partner=self.partner.id)
         log.error("exchange with %s: %s", self.partner.id, error)
         o = t.outbox.c
         with self.ctx.uow() as uow:
@@ -338,6 +339,11 @@ class Dispatcher(threading.Thread):
 _SETTLE = update(t.outbox).where(t.outbox.c.id == bindparam("row_id")).values(
     {name: bindparam(name) for name in ("attempts", "receipt", "claimed_at", "state", "delivered_at", "last_error",
                                         "next_attempt_at", "sent_at", "sent_key_id")})
+
+
+def _detail(exc: BaseException) -> str:
+    """What went wrong, as the library said it, short enough to store with its sentence."""
+    return f"{type(exc).__name__}: {exc}"[:500]
 
 
 def _event(level: int, event: str, **fields: Any) -> None:

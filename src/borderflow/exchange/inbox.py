@@ -25,6 +25,7 @@ from borderflow.domain.errors import Forbidden
 from borderflow.domain.roles import Principal
 from borderflow.exchange import envelope as env
 from borderflow.exchange.messages import PayloadInvalid, parse_payload
+from borderflow.exchange.wording import say
 from borderflow.schemas import has_nul
 from borderflow.services import inbound, witness
 from borderflow.services.context import NodeContext
@@ -135,10 +136,10 @@ class _Batch:
 
     def _known(self, message: dict, known: Any) -> Outcome:  # noqa: ANN401 - a row
         if (known.type, known.stream, known.seq) != (message["type"], message["stream"], message["seq"]):
-            reason = "message id already used for a different message"
+            reason = say("exchange.id_reused")
             _reject(self.uow, self.principal, message, reason, self.now)
             return Outcome("rejected", reason)
-        return Outcome("duplicate", f"already received ({known.state})")
+        return Outcome("duplicate", say("exchange.already_received", state=known.state))
 
     def _received_concurrently(self, message: dict) -> Outcome | None:
         """The answer for a message another delivery stored after this batch looked (the same batch
@@ -187,16 +188,17 @@ class _Batch:
             concurrent = self._received_concurrently(message)
             if concurrent is not None:
                 return concurrent
-            reason = f"stream {stream!r} is already at {state.last}; sequence number {seq} was used by another message"
+            reason = say("exchange.seq_used", stream=stream, last=state.last, seq=seq)
             self._insert(message, digest, "rejected", reason)
             return Outcome("rejected", reason)
         if seq > state.last + 1:
-            if not self._insert(message, digest, "held", f"waiting for {stream} #{state.last + 1}"):
-                return self._received_concurrently(message) or Outcome("duplicate", "received concurrently")
+            held = say("exchange.held", next=state.last + 1, stream=stream)
+            if not self._insert(message, digest, "held", held):
+                return self._received_concurrently(message) or Outcome("duplicate", say("exchange.received_concurrently"))
             state.held[seq] = message
-            return Outcome("held", f"waiting for sequence number {state.last + 1} of stream {stream!r}")
+            return Outcome("held", held)
         if not self._insert(message, digest, "held"):
-            return self._received_concurrently(message) or Outcome("duplicate", "received concurrently")
+            return self._received_concurrently(message) or Outcome("duplicate", say("exchange.received_concurrently"))
         outcome = self._apply(sender, message)
         state.last, state.moved = seq, True
         while state.last + 1 in state.held:  # the gap is filled: apply what waited behind it, in order
@@ -226,43 +228,41 @@ class _Batch:
 def _trust(ctx: NodeContext, principal: Principal, message: Any, now: datetime) -> tuple[str, bytes]:
     """The sender and the signed bytes, or Untrusted with the reason."""
     if not isinstance(message, dict):
-        raise Untrusted("a message must be a JSON object (a signed envelope)")
+        raise Untrusted(say("exchange.not_object"))
     try:
         signed = env.canonical(message)  # what the signature covers, written once for the check below
     except jcs.CanonicalizationError as exc:
-        raise Untrusted(f"the envelope holds a value canonical JSON (RFC 8785) cannot encode, so no signature "
-                        f"can cover it: {exc}") from None
+        raise Untrusted(say("exchange.not_canonical", error=str(exc)[:500])) from None
     if has_nul(message):
-        raise Untrusted("the envelope holds a NUL character (\\x00), which this node cannot store")
+        raise Untrusted(say("exchange.nul"))
     for name, kind in REQUIRED.items():
         value = message.get(name)
         if not isinstance(value, kind) or isinstance(value, bool):
-            raise Untrusted(f"envelope field {name!r} is missing or not a {kind.__name__}")
+            raise Untrusted(say("exchange.field", name=name, kind=kind.__name__))
     if len(message["message_id"]) > 36 or len(message["stream"]) > 64 or not 1 <= message["seq"] <= 2**31 - 1:
-        raise Untrusted("message_id (≤ 36), stream (≤ 64) or seq (1…2³¹-1) out of range")
+        raise Untrusted(say("exchange.out_of_range"))
     sender = message["sender"]
     partner = ctx.exchange.partners.get(sender)
     if partner is None:
-        raise Untrusted(f"unknown sender {sender!r}; this node's partners: {', '.join(ctx.exchange.partners) or 'none'}")
+        raise Untrusted(say("exchange.unknown_sender", sender=sender, partners=", ".join(ctx.exchange.partners) or "—"))
     if principal.name != sender:
-        raise Untrusted(f"the API key belongs to {principal.name!r}, but the message claims sender {sender!r}")
+        raise Untrusted(say("exchange.wrong_sender", principal=principal.name, sender=sender))
     if message["recipient"] != ctx.node.id:
-        raise Untrusted(f"addressed to {message['recipient']!r}; this node is {ctx.node.id!r}")
+        raise Untrusted(say("exchange.wrong_recipient", recipient=message["recipient"], node=ctx.node.id))
     try:
         env.verify(message, partner.public_keys, signed)
     except env.SignatureRejected as exc:
-        raise Untrusted(f"signature rejected: {exc}", retry=str(exc).startswith("unknown key")) from None
+        raise Untrusted(say("exchange.signature", error=str(exc)), retry=str(exc).startswith("unknown key")) from None
     try:
         sent_at = datetime.fromisoformat(message["sent_at"])
     except ValueError:
-        raise Untrusted("sent_at is not an ISO 8601 time") from None
+        raise Untrusted(say("exchange.sent_at_format")) from None
     if sent_at.tzinfo is None:
-        raise Untrusted("sent_at has no UTC offset")
+        raise Untrusted(say("exchange.sent_at_offset"))
     if sent_at < now - ctx.exchange.replay_window:
-        raise Untrusted(f"sent at {sent_at.isoformat()}, older than the replay window "
-                        f"({ctx.exchange.replay_window}); ask the sender to replay it afresh")
+        raise Untrusted(say("exchange.too_old", sent_at=sent_at.isoformat(), window=round(ctx.exchange.replay_window.total_seconds())))
     if sent_at > now + ctx.exchange.max_skew:
-        raise Untrusted(f"sent at {sent_at.isoformat()}, in the future; check the sender's clock")
+        raise Untrusted(say("exchange.in_future", sent_at=sent_at.isoformat()))
     return sender, signed
 
 

@@ -1,12 +1,14 @@
 """The API's answers in the caller's language (`Accept-Language`: vi, zh, en; default en).
 
 Every text the node says keeps its field (`reason`, `hold_reason`, `risk_reasons`, an
-event's `cause`, a notification's `message`, the driver's `next_step`), rendered, and gets
+event's `cause`, a notification's `message`, the driver's `next_step`, an exchange link's
+`last_error`), rendered, and gets
 its message beside it (`<field>_code`, `<field>_params`; `risk_reason_codes` for the risk
 reasons), so an integrator can render its own. Text that is a person's own words (an
 officer's hold reason) has no code and stays as written.
 
-The partner's exchange is left alone: envelopes and receipts are signed as sent.
+What the partner is answered (`/api/v1/exchange/messages`) is left alone, and so are the envelopes
+and receipts an operator reads: they are signed as sent.
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ from starlette.types import ASGIApp, Message as AsgiMessage, Receive, Scope, Sen
 from borderflow.domain.messages import to_json
 from borderflow.i18n.catalogue import from_header, message_of, render, render_code
 
-TEXT_FIELDS = ("reason", "hold_reason", "cause", "next_step", "message", "no_call_reason")
-SKIP_PREFIXES = ("/api/v1/exchange",)
-AS_SUBMITTED = frozenset({"declaration", "payload"})  # what a person typed: nothing the node said
+TEXT_FIELDS = ("reason", "hold_reason", "cause", "next_step", "message", "no_call_reason", "last_error")
+SKIP_PREFIXES = ("/api/v1/exchange/messages",)  # what the partner is answered: receipts, signed as sent
+AS_SUBMITTED = frozenset({"declaration", "payload", "envelope", "receipt"})  # typed by a person or signed: as it is
 CODED_LISTS = ("warnings", "discrepancies")  # entries with code, params and msg (a warning, a reconciliation's finding)
 WORTH_A_LOOK = tuple(f'"{name}"'.encode() for name in (*TEXT_FIELDS, "risk_reasons", *CODED_LISTS))
 

@@ -8,7 +8,7 @@ import importlib
 from borderflow.domain import messages
 
 # Adapters that keep their own message table (code -> English template).
-TABLES = ("borderflow.devices.messages",)
+TABLES = ("borderflow.devices.messages", "borderflow.exchange.wording")
 
 
 def all_codes() -> dict[str, str]:
