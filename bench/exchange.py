@@ -70,12 +70,12 @@ def run(kind: str, count: int, pg: bool, batch: int) -> dict:
             build_backlog(vn, kind, count)
             backlog = depth(vn)  # the node's own messages (capacity notices, audit checkpoints) queue too
             assert backlog >= count, f"backlog not built: {backlog} of {count} queued"
-            cn.start()
-            health = wrk(cn.url + "/healthz", seconds=5)
+            cn.start()  # answers from here: the sender, retrying every 0.5 s at most, starts the drain
             began = time.perf_counter()
             while depth(vn) > 0:
                 time.sleep(0.05)
             elapsed = time.perf_counter() - began
+            health = wrk(cn.url + "/healthz", seconds=5)  # after the drain, which it must not slow down
             with cn.client("supervisor") as client:
                 applied = client.get("/api/v1/exchange/status").json()[0]["received"]["applied"]
         finally:

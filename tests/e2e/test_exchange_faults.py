@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import re
 import time
 import uuid
@@ -23,6 +24,7 @@ from tests.support.pair import Side, prepare, start_all
 from tests.support.processes import cli
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("exchange")]
+FAST = 600  # node seconds per real second where a test waits for node time: ten node minutes in one second
 
 
 def outbox(side: Side, **params) -> list[dict]:
@@ -210,6 +212,51 @@ def test_a_replay_sends_everything_again_and_the_partner_drops_what_it_has(runni
     assert "CN-BORDER" in status.stdout
     bad = cli(vn.env, "exchange", "replay", "--since", "yesterday", check=False)
     assert bad.returncode == 2 and "not an ISO 8601 time" in bad.stderr
+
+
+def deliveries(side: Side) -> list[int]:
+    """The status of each partner delivery the side has answered, from its access log."""
+    found = []
+    for line in side.process.log.read_text().splitlines():
+        if '"path": "/api/v1/exchange/messages"' in line:
+            found.append(json.loads(line)["status"])
+    return found
+
+
+def test_deliveries_grow_back_once_the_partners_operator_raises_its_body_limit(tmp_path):
+    """After a 413 the sender stays small for ten minutes of node time, then tries twice as large again:
+    a limit raised on the partner's side is used without anyone restarting the sender."""
+    vn, cn = prepare(tmp_path)
+    clock = {"BORDERFLOW_CLOCK_START": datetime.now(UTC).isoformat(), "BORDERFLOW_CLOCK_SPEED": str(FAST),
+             "BORDERFLOW_CLOCK_ANCHOR": datetime.now(UTC).isoformat(), "BORDERFLOW_EXCHANGE_MAX_BACKOFF_SECONDS": "60"}
+    vn.extra_env.update(clock)
+    cn.extra_env.update(clock, BORDERFLOW_MAX_BODY_BYTES="8192")  # ~3 pre-arrival notices a delivery
+    vn.start()  # the partner is down while the backlog builds: its deliveries meet the limit
+    try:
+        def declare(n: int) -> list[str]:
+            with vn.client("declarant", DECLARANT) as client:
+                created = [client.post("/api/v1/crossings", json=green_cargo(gate="HUUNGHI")) for _ in range(n)]
+            assert all(c.status_code == 201 for c in created), [c.text for c in created]
+            return [c.json()["id"] for c in created]
+
+        first = declare(12)
+        cn.start()
+        eventually(lambda: all(import_crossing(cn, i) for i in first), timeout=60, what="the first notices on CN")
+        assert 413 in deliveries(cn)  # the sender learned the small limit
+        cn.stop()
+        cn.extra_env.pop("BORDERFLOW_MAX_BODY_BYTES")  # the partner's operator raises it (default 262,144)
+        second = declare(12)
+        time.sleep(60 * 60 / FAST)  # an hour of node time with the partner away: the sender regrows meanwhile
+        before = len(deliveries(cn))
+        cn.start()
+        eventually(lambda: all(import_crossing(cn, i) for i in second), timeout=60, what="the second notices on CN")
+        after = deliveries(cn)[before:]
+        assert 413 not in after, after
+        said = [json.loads(line)["message"] for line in vn.process.log.read_text().splitlines()
+                if "trying deliveries of up to" in line]
+        assert said and said[-1].endswith("up to 200,000 bytes again"), said  # the configured size, reached
+    finally:
+        vn.stop(), cn.stop()
 
 
 def test_a_node_restarted_after_kill_9_takes_its_lease_back_at_once(tmp_path):

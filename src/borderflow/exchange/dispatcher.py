@@ -55,6 +55,9 @@ IDLE_POLL = 1.0  # node seconds between looks at an idle outbox (new messages wa
 MIN_REAL_POLL = 0.05  # real seconds: however fast the clock, an idle outbox is not read more often
 DELIVERED = frozenset({"applied", "duplicate", "held"})
 SETTLES_IN_FLIGHT = 2  # batches whose receipts are in hand but not yet written
+# After a 413 deliveries stay smaller this long (node time), then try twice as large again, up to
+# BORDERFLOW_EXCHANGE_BATCH_BYTES: the partner's operator may have raised its limit meanwhile.
+REGROW_AFTER = timedelta(minutes=10)
 
 
 def backoff(failures: int, cap: float, base: float = 0.25) -> float:
@@ -78,6 +81,7 @@ class Dispatcher(threading.Thread):
         self.held_until: datetime | None = None
         self.lease = LEASE * speed_of(ctx.clock)  # in node time
         self.batch_bytes = ctx.exchange.batch_bytes  # halved while the partner answers 413 (its limit is lower)
+        self.shrunk_at: datetime | None = None  # the last 413 or regrowth while below batch_bytes
         # Receipts in hand are written by a thread of their own while the next batch goes out: the write
         # waits for this node's writer (on SQLite, behind the partner's deliveries being applied here).
         self._settles: queue.Queue = queue.Queue(maxsize=SETTLES_IN_FLIGHT)
@@ -149,6 +153,7 @@ class Dispatcher(threading.Thread):
             return -1
         self._note_key("node", self.signing_key_id, key.key_id)
         self.signing_key_id = key.key_id
+        self._regrow(now)
         rows, sealed, body = self._fitting(rows, [key.sign(self._envelope(row, now)) for row in rows])
         try:
             response = self.client.post(f"{self.partner.url}/api/v1/exchange/messages", content=body,
@@ -194,6 +199,7 @@ class Dispatcher(threading.Thread):
         messages behind it go on."""
         if len(rows) > 1:  # not the partner down (no backoff, no partner.down): smaller, at once
             self.batch_bytes = max(1, size // 2)
+            self.shrunk_at = self.ctx.clock.now()
             log.warning("exchange with %s: a delivery of %s bytes is over its body limit (413); sending at most "
                         "%s bytes at once from now on", self.partner.id, f"{size:,}", f"{self.batch_bytes:,}")
             return 1
@@ -208,6 +214,17 @@ class Dispatcher(threading.Thread):
             self._link(uow, last_error=error, last_error_at=self.ctx.clock.now())
             uow.commit()
         return 1
+
+    def _regrow(self, now: datetime) -> None:
+        """Twice as large as the last 413 allowed, once it is REGROW_AFTER old (and so on up to the
+        configured size): a limit raised on the partner's side is found without a restart here."""
+        full = self.ctx.exchange.batch_bytes
+        if self.shrunk_at is None or self.batch_bytes >= full or now - self.shrunk_at < REGROW_AFTER:
+            return
+        self.batch_bytes = min(full, self.batch_bytes * 2)
+        self.shrunk_at = now if self.batch_bytes < full else None
+        log.info("exchange with %s: trying deliveries of up to %s bytes again", self.partner.id,
+                 f"{self.batch_bytes:,}")
 
     def _envelope(self, row: Any, now: datetime) -> dict[str, Any]:
         return outbox_envelope(row, sender=self.ctx.node.id, recipient=self.partner.id, sent_at=now.isoformat(),
