@@ -60,15 +60,16 @@ def create_app(ctx: NodeContext, *, max_body_bytes: int = 262_144, run_exchange:
     async def _unauthenticated(_: Request, exc: NotAuthenticated) -> JSONResponse:
         return problems.problem(401, exc.detail, headers={"WWW-Authenticate": "Bearer"})
 
-    docs.install(app)
+    # Routes are matched in the order they are included: the cheap public reads polled the most go first.
     app.include_router(meta.router)
+    app.include_router(yard.public, prefix="/api/v1")
+    docs.install(app)
     app.include_router(probes.router)
     app.include_router(metrics.router)
     app.include_router(crossings.router, prefix="/api/v1")
     app.include_router(gate_events.router, prefix="/api/v1")
     app.include_router(exchange.router, prefix="/api/v1")
     app.include_router(yard.router, prefix="/api/v1")
-    app.include_router(yard.public, prefix="/api/v1")
     app.include_router(audit_routes.router, prefix="/api/v1")
     app.include_router(statistics_routes.router, prefix="/api/v1")
     app.include_router(devices.router, prefix="/api/v1")
