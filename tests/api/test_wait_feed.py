@@ -191,3 +191,34 @@ def test_the_feed_is_computed_again_once_its_period_has_passed(cached_node):
         cached_node.clock.offset += 60.0
         assert feed(people, "outbound")["trucks_waiting"] == before + 1
         assert feed_csv(people, "outbound")["trucks_waiting"] == str(before + 1)
+
+
+def _counted(client, route: str) -> float:  # noqa: ANN001
+    """borderflow_http_requests_total for GET `route` answered 200, from /metrics."""
+    for line in client.get("/metrics").text.splitlines():
+        if line.startswith("borderflow_http_requests_total{") and f'route="{route}"' in line \
+                and 'method="GET"' in line and 'status="200"' in line:
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_the_rendered_feed_is_answered_as_the_route_answers_it_and_still_logged_and_counted(cached_node):
+    """While its answer is current the feed (and /healthz) are answered before the framework
+    (api/fast_reads.py): the same bytes and headers as the route's, a request id, a count."""
+    with cached_node.client() as public, cached_node.client("supervisor") as supervisor:
+        counted = _counted(supervisor, "/api/v1/wait-times")
+        for lang in ("vi", "zh", "en"):
+            answers = [public.get("/api/v1/wait-times", headers={"Accept-Language": lang}) for _ in range(3)]
+            first = answers[0]  # it may compute the feed (the route); the others are the kept answer
+            for answer in answers:
+                assert answer.status_code == 200 and answer.content == first.content
+                assert {k: answer.headers[k] for k in ("content-type", "content-language", "vary")} == \
+                    {"content-type": "application/json", "content-language": lang, "vary": "Accept-Language"}
+                assert answer.headers["content-length"] == str(len(first.content))
+            assert len({a.headers["x-request-id"] for a in answers}) == 3
+        assert _counted(supervisor, "/api/v1/wait-times") == counted + 9
+        health = public.get("/healthz")
+        assert health.json() == {"status": "ok", "node": cached_node.ctx.node.id}
+        assert health.headers["content-type"] == "application/json" and health.headers["x-request-id"]
+        refused = public.post("/healthz")  # anything but a GET is the framework's, as before
+        assert refused.status_code == 405 and refused.headers["allow"] == "GET"

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from borderflow import __version__
 from borderflow.api import docs, metrics, probes, problems, request_log
 from borderflow.api.deps import NotAuthenticated
+from borderflow.api.fast_reads import FastReads
 from borderflow.api.keycheck import RevocationAwareKeyCache
 from borderflow.api.device_ingress import BodyLimitByPath, DeviceIngress
 from borderflow.api.throttle import ApiThrottle, Throttle
@@ -81,6 +82,7 @@ def create_app(ctx: NodeContext, *, max_body_bytes: int = 262_144, run_exchange:
                            status, detail, type_=type_))
     device_bytes = ctx.settings.device_max_body_bytes if ctx.settings is not None else max_body_bytes
     app.add_middleware(BodyLimitByPath, max_bytes=max_body_bytes, device_max_bytes=device_bytes)
+    app.add_middleware(FastReads, ctx_of=lambda: ctx)  # /healthz and the kept wait feed: past the rest
     app.add_middleware(request_log.RequestLog, metrics_of=lambda: getattr(app.state, "metrics", None))
     app.add_middleware(DeviceIngress)  # outermost: a key in a device's path is never logged
     return app
