@@ -46,6 +46,9 @@ class Outcome:
     retry: bool = False
 
 
+_CONCURRENT = Outcome("duplicate", say("exchange.received_concurrently"))
+
+
 class Untrusted(Exception):
     def __init__(self, reason: str, *, retry: bool = False):
         super().__init__(reason)
@@ -194,11 +197,11 @@ class _Batch:
         if seq > state.last + 1:
             held = say("exchange.held", next=state.last + 1, stream=stream)
             if not self._insert(message, digest, "held", held):
-                return self._received_concurrently(message) or Outcome("duplicate", say("exchange.received_concurrently"))
+                return self._received_concurrently(message) or _CONCURRENT
             state.held[seq] = message
             return Outcome("held", held)
         if not self._insert(message, digest, "held"):
-            return self._received_concurrently(message) or Outcome("duplicate", say("exchange.received_concurrently"))
+            return self._received_concurrently(message) or _CONCURRENT
         outcome = self._apply(sender, message)
         state.last, state.moved = seq, True
         while state.last + 1 in state.held:  # the gap is filled: apply what waited behind it, in order
@@ -260,7 +263,8 @@ def _trust(ctx: NodeContext, principal: Principal, message: Any, now: datetime) 
     if sent_at.tzinfo is None:
         raise Untrusted(say("exchange.sent_at_offset"))
     if sent_at < now - ctx.exchange.replay_window:
-        raise Untrusted(say("exchange.too_old", sent_at=sent_at.isoformat(), window=round(ctx.exchange.replay_window.total_seconds())))
+        raise Untrusted(say("exchange.too_old", sent_at=sent_at.isoformat(),
+                            window=round(ctx.exchange.replay_window.total_seconds())))
     if sent_at > now + ctx.exchange.max_skew:
         raise Untrusted(say("exchange.in_future", sent_at=sent_at.isoformat()))
     return sender, signed
