@@ -259,6 +259,33 @@ def test_deliveries_grow_back_once_the_partners_operator_raises_its_body_limit(t
         vn.stop(), cn.stop()
 
 
+def test_a_partner_configured_as_older_is_sent_the_newer_version_once_its_receipts_say_it_reads_it(tmp_path):
+    """The node file says the partner reads version 1 (it ran an older release); it has been upgraded
+    since. Its receipts say which version it reads, and the sender moves up without a restart."""
+    vn, cn = prepare(tmp_path)
+    with vn.node_file.open("a") as node_file:  # the last table of the file is the partner's
+        node_file.write("message_version = 1\n")
+    vn.start()  # the partner is away: the first notice waits to go in the first delivery, sealed as version 1
+    try:
+        def notice_version(crossing_id: str) -> int:
+            def found():  # noqa: ANN202
+                rows = [m for m in inbox(cn, stream=crossing_id) if m["type"] == "pre_arrival_notice"]
+                return rows[0]["envelope"]["schema_version"] if rows else None
+            return eventually(found, what=f"the notice of {crossing_id} on CN")
+
+        with vn.client("declarant", DECLARANT) as client:
+            first = client.post("/api/v1/crossings", json=green_cargo(gate="HUUNGHI")).json()["id"]
+            cn.start()
+            assert notice_version(first) == 1  # as the node file says
+            second = client.post("/api/v1/crossings", json=green_cargo(gate="HUUNGHI")).json()["id"]
+            assert notice_version(second) == 2  # as CN's receipts say it reads
+        said = [json.loads(line)["message"] for line in vn.process.log.read_text().splitlines()
+                if "reads message version" in line]
+        assert len(said) == 1 and "sending version 2 (the node file says 1)" in said[0], said
+    finally:
+        vn.stop(), cn.stop()
+
+
 def test_a_node_restarted_after_kill_9_takes_its_lease_back_at_once(tmp_path):
     """The dead process's lease would block the exchange until it ran out (15 s); the restarted
     node sees that its holder was a process of this machine that no longer runs."""

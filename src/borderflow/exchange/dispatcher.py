@@ -28,6 +28,7 @@ send its receipt answers, so the archive (services/archive.py) can rebuild the d
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import queue
@@ -42,7 +43,7 @@ from sqlalchemy import and_, bindparam, false, insert, or_, select, update
 from borderflow.domain.clock import real_seconds, speed_of
 from borderflow.exchange import envelope as env
 from borderflow.exchange.config import NoSigningKey, Partner
-from borderflow.exchange.messages import outbox_envelope
+from borderflow.exchange.messages import LATEST_VERSION, outbox_envelope
 from borderflow.exchange.wording import say
 from borderflow.services.context import NodeContext
 from borderflow.store import tables as t
@@ -251,7 +252,19 @@ class Dispatcher(threading.Thread):
             key_id = receipts[-1].get("key_id")
             self._note_key("partner", self.partner_key_id, key_id)
             self.partner_key_id = key_id
+            self._note_version(receipts[-1].get("accepts"))
         return by_id
+
+    def _note_version(self, accepts: Any) -> None:  # noqa: ANN401 - as the partner signed it
+        """The partner reads a newer message version than the node file says (it has been upgraded):
+        send it that from now on, up to the newest this node writes. A release that does not say
+        keeps what the node file says."""
+        if isinstance(accepts, int) and not isinstance(accepts, bool) \
+                and self.partner.message_version < min(accepts, LATEST_VERSION):
+            version = min(accepts, LATEST_VERSION)
+            log.info("exchange with %s: it reads message version %d now; sending version %d (the node file "
+                     "says %d)", self.partner.id, accepts, version, self.partner.message_version)
+            self.partner = dataclasses.replace(self.partner, message_version=version)
 
     def _settle_loop(self) -> None:
         while (batch := self._settles.get()) is not None:

@@ -81,7 +81,8 @@ def verify(document: dict[str, Any], public_keys: dict[str, str], signed: bytes 
 
 
 def receipt(key: SigningKey, *, message_id: str | None, sender: str | None, receiver: str, status: str,
-            reason: str | None, retry: bool, digest_of: str | None, at: str) -> dict[str, Any]:
-    """The receiver's signed word that it got a message and what it did with it."""
+            reason: str | None, retry: bool, digest_of: str | None, at: str, accepts: int) -> dict[str, Any]:
+    """The receiver's signed word that it got a message and what it did with it, and the newest
+    message schema version it reads (`accepts`: a sender told to send an older one moves up)."""
     return key.sign({"receipt_for": message_id, "sender": sender, "receiver": receiver, "status": status,
-                     "reason": reason, "retry": retry, "digest": digest_of, "received_at": at})
+                     "reason": reason, "retry": retry, "digest": digest_of, "received_at": at, "accepts": accepts})

@@ -24,7 +24,7 @@ from borderflow.domain import canonical as jcs
 from borderflow.domain.errors import Forbidden
 from borderflow.domain.roles import Principal
 from borderflow.exchange import envelope as env
-from borderflow.exchange.messages import PayloadInvalid, parse_payload
+from borderflow.exchange.messages import LATEST_VERSION, PayloadInvalid, parse_payload
 from borderflow.exchange.wording import say
 from borderflow.schemas import has_nul
 from borderflow.services import inbound, witness
@@ -73,7 +73,8 @@ def receive(ctx: NodeContext, principal: Principal, messages: list[dict[str, Any
         uow.commit()
     at = now.isoformat()
     return [env.receipt(key, message_id=_text(m, "message_id"), sender=_text(m, "sender"), receiver=ctx.node.id,
-                        status=o.status, reason=o.reason, retry=o.retry, digest_of=digest, at=at)
+                        status=o.status, reason=o.reason, retry=o.retry, digest_of=digest, at=at,
+                        accepts=LATEST_VERSION)
             for m, (o, digest) in zip(messages, outcomes, strict=True)]
 
 
