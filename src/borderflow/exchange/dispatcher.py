@@ -1,8 +1,11 @@
 """Sending: deliver the outbox to each partner in order, until a signed receipt says it arrived.
 
 One dispatcher thread per partner. Several worker processes may each run one; a
-lease row in the database lets exactly one of them send at a time, so a stream
-leaves in sequence order. Envelopes are signed at send time (`sent_at`), so a
+lease row in the database lets exactly one of them send at a time. It seals the
+next batch while IN_FLIGHT deliveries are on their way, so the partner, applying
+one, has the next one waiting instead of waiting for it; a stream's messages leave
+in sequence order, and one that overtakes the message before it is held by the
+partner until that one comes. Envelopes are signed at send time (`sent_at`), so a
 message that waited out a long outage is still inside the partner's replay
 window. A partner that does not answer is retried with exponential backoff and
 full jitter, capped; a receipt that is not validly signed by the partner counts
@@ -34,6 +37,7 @@ import logging
 import queue
 import random
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -56,6 +60,7 @@ IDLE_POLL = 1.0  # node seconds between looks at an idle outbox (new messages wa
 MIN_REAL_POLL = 0.05  # real seconds: however fast the clock, an idle outbox is not read more often
 DELIVERED = frozenset({"applied", "duplicate", "held"})
 SETTLES_IN_FLIGHT = 2  # batches whose receipts are in hand but not yet written
+IN_FLIGHT = 3  # deliveries to one partner on their way at once (1, 2, 3 and 4 measured: docs/benchmarks.md)
 # After a 413 deliveries stay smaller this long (node time), then try twice as large again, up to
 # BORDERFLOW_EXCHANGE_BATCH_BYTES: the partner's operator may have raised its limit meanwhile.
 REGROW_AFTER = timedelta(minutes=10)
@@ -90,6 +95,12 @@ class Dispatcher(threading.Thread):
         self._settling_lock = threading.Lock()
         self._settler = threading.Thread(target=self._settle_loop, name=f"exchange-{partner.id}-receipts",
                                          daemon=True)
+        # Deliveries on their way: each on a sender thread, its rows not read again until it is answered.
+        self._senders = ThreadPoolExecutor(IN_FLIGHT, thread_name_prefix=f"exchange-{partner.id}-send")
+        self._sending = threading.BoundedSemaphore(IN_FLIGHT)
+        self._in_flight: set[int] = set()  # outbox row ids sent and not yet answered (under _settling_lock)
+        self._failed = threading.Event()  # a delivery failed since the loop last looked: it backs off
+        self._link_lock = threading.Lock()  # `up` and `down_since`, which the sender threads move
 
     def _real(self, node_seconds: float) -> float:
         return real_seconds(self.ctx.clock, node_seconds)
@@ -101,6 +112,7 @@ class Dispatcher(threading.Thread):
         try:
             self._loop()
         finally:
+            self._senders.shutdown(wait=True)  # deliveries on their way are answered (or time out) first
             self._settles.put(None)  # what was received is written before the lease is let go
             self._settler.join()
 
@@ -131,11 +143,15 @@ class Dispatcher(threading.Thread):
     # -- one round -------------------------------------------------------------
 
     def deliver_once(self) -> int:
-        """Send one batch; the number of messages sent, or -1 when the partner could not be reached."""
+        """Seal one batch and send it on a sender thread; the number of messages sent, or -1 when the
+        partner could not be reached (now, or by a delivery since the last call)."""
+        if self._failed.is_set():
+            self._failed.clear()
+            return -1
         ctx, now = self.ctx, self.ctx.clock.now()
         o = t.outbox.c
-        with self._settling_lock:
-            busy = set(self._settling)  # taken before the read: a row settled since is read as settled
+        with self._settling_lock:  # taken before the read: a row settled since is read as settled
+            busy = self._settling | self._in_flight
         with ctx.uow(write=False) as uow:
             rows = uow.conn.execute(select(t.outbox).where(
                 o.recipient == self.partner.id, o.state == "pending",
@@ -156,6 +172,30 @@ class Dispatcher(threading.Thread):
         self.signing_key_id = key.key_id
         self._regrow(now)
         rows, sealed, body = self._fitting(rows, [key.sign(self._envelope(row, now)) for row in rows])
+        self._sending.acquire()  # waits while IN_FLIGHT deliveries are on their way
+        ids = {row.id for row in rows}
+        with self._settling_lock:
+            self._in_flight |= ids
+        self._senders.submit(self._sent, rows, sealed, body, ids)
+        return len(rows)
+
+    def _sent(self, rows: list[Any], sealed: list[dict], body: bytes, ids: set[int]) -> int:
+        try:
+            answered = self._deliver(rows, sealed, body)
+        except Exception as exc:  # noqa: BLE001 - a sender thread must outlive any one failure
+            log.exception("delivery to %s failed", self.partner.id)
+            self._record_error(say("exchange.loop_failed", error=_detail(exc)), rows)
+            answered = -1
+        finally:
+            with self._settling_lock:
+                self._in_flight -= ids
+            self._sending.release()
+        if answered < 0:
+            self._failed.set()
+        return answered
+
+    def _deliver(self, rows: list[Any], sealed: list[dict], body: bytes) -> int:
+        """POST one sealed batch and hand its verified receipts to the settling thread."""
         try:
             response = self.client.post(f"{self.partner.url}/api/v1/exchange/messages", content=body,
                                         headers={"Authorization": f"Bearer {self.partner.api_key}",
@@ -306,8 +346,11 @@ class Dispatcher(threading.Thread):
     def _record_error(self, error: str, rows: list[Any] = ()) -> None:
         log.warning("exchange with %s: %s", self.partner.id, error)
         now = self.ctx.clock.now()
-        if self.up is not False:
-            self.up, self.down_since = False, now
+        with self._link_lock:  # two deliveries may fail at once: the partner went down once
+            went_down, self.up = self.up is not False, False
+            if went_down:
+                self.down_since = now
+        if went_down:
             _event(logging.ERROR, "partner.down", partner=self.partner.id, url=self.partner.url, error=error[:500],
                    since=now.isoformat())
         with self.ctx.uow() as uow:
@@ -319,11 +362,13 @@ class Dispatcher(threading.Thread):
             uow.commit()
 
     def _reached(self) -> None:
-        if self.up is False:
+        with self._link_lock:
+            came_back, since = self.up is False, self.down_since
+            self.up, self.down_since = True, None
+        if came_back:
             now = self.ctx.clock.now()
             _event(logging.INFO, "partner.up", partner=self.partner.id, url=self.partner.url,
-                   down_seconds=round((now - self.down_since).total_seconds(), 3) if self.down_since else None)
-        self.up, self.down_since = True, None
+                   down_seconds=round((now - since).total_seconds(), 3) if since else None)
 
     def _note_key(self, side: str, before: str | None, now_: str | None) -> None:
         if before is not None and now_ != before:
