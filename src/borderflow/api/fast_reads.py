@@ -17,7 +17,8 @@ from typing import NamedTuple
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from borderflow.i18n.catalogue import from_header
+from borderflow.api.routes.meta import health
+from borderflow.i18n.localize import language_of
 from borderflow.services import waits
 
 HEALTHZ, FEED = "/healthz", "/api/v1/wait-times"
@@ -37,20 +38,15 @@ class FastReads:
         path = scope.get("path") if scope["type"] == "http" and scope["method"] == "GET" else None
         if path == HEALTHZ:
             if self._healthz is None:
-                self._healthz = json.dumps({"status": "ok", "node": self.ctx_of().node.id},
-                                           separators=(",", ":")).encode()
+                self._healthz = json.dumps(health(self.ctx_of()), separators=(",", ":")).encode()
             return await _answer(scope, send, HEALTHZ, self._healthz, [])
         if path == FEED:
-            lang = from_header(_header(scope, b"accept-language"))
+            lang = language_of(scope)
             body = waits.served_body(self.ctx_of(), lang)
             if body is not None:
                 return await _answer(scope, send, FEED, body,
                                      [(b"content-language", lang.encode()), (b"vary", b"Accept-Language")])
         return await self.app(scope, receive, send)
-
-
-def _header(scope: Scope, name: bytes) -> str:
-    return next((v.decode("latin-1") for k, v in scope.get("headers", ()) if k == name), "")
 
 
 async def _answer(scope: Scope, send: Send, route: str, body: bytes, extra: list[tuple[bytes, bytes]]) -> None:

@@ -83,7 +83,9 @@ class QueuePolicy(Protocol):
 
 # (check-in time, crossing id): the crossing id breaks ties so that two nodes (or two replications)
 # agree. attrgetter, not a function: every policy sorts by it at every call-forward step.
-_fifo_key: Callable[[Waiting], tuple[datetime, str]] = attrgetter("checked_in_at", "crossing_id")
+check_in_order: Callable[[Waiting], tuple[datetime, str]] = attrgetter("checked_in_at", "crossing_id")
+# Booked first's order among the trucks on time for their booking: by booking, then by check-in.
+booking_order: Callable[[Waiting], tuple] = attrgetter("booked_from", "booked_until", "checked_in_at", "crossing_id")
 
 
 def _take(calls: Iterator[tuple[Waiting, int]], n: int, state: CallUpState) -> tuple[list[Waiting], CallUpState]:
@@ -123,7 +125,7 @@ class Fifo(_CallSequence):
     def _calls(self, waiting: Sequence[Waiting], now: datetime,
                state: CallUpState) -> Iterator[tuple[Waiting, int]]:
         position = state.position
-        for truck in sorted(waiting, key=_fifo_key):
+        for truck in sorted(waiting, key=check_in_order):
             yield truck, position
 
 
@@ -155,8 +157,8 @@ class BookedFirst(_CallSequence):
         _aware(now, "now")
         booked = [t for t in waiting if self.in_window(t, now)]
         rest = [t for t in waiting if not self.in_window(t, now)]
-        booked.sort(key=lambda t: (t.booked_from, t.booked_until, *_fifo_key(t)))
-        rest.sort(key=_fifo_key)
+        booked.sort(key=booking_order)
+        rest.sort(key=check_in_order)
         position = state.position
         for truck in booked + rest:
             yield truck, position
@@ -195,7 +197,7 @@ class PriorityPattern(_CallSequence):
     def _calls(self, waiting: Sequence[Waiting], now: datetime,
                state: CallUpState) -> Iterator[tuple[Waiting, int]]:
         _aware(now, "now")
-        trucks = sorted(waiting, key=_fifo_key)
+        trucks = sorted(waiting, key=check_in_order)
         position = state.position % len(self.pattern)
         young = now - self.max_wait  # checked in after this: not aged
         aged = 0  # in check-in order, the aged trucks come first
@@ -231,7 +233,7 @@ class PriorityPattern(_CallSequence):
             else:
                 # Only classes the pattern never names are left: serve them in arrival
                 # order rather than leave the gate idle. The pattern does not move.
-                cls = min((c for c in PRIORITIES if queues[c]), key=lambda c: _fifo_key(queues[c][-1]))
+                cls = min((c for c in PRIORITIES if queues[c]), key=lambda c: check_in_order(queues[c][-1]))
                 truck = queues[cls].pop()
             yield truck, position
 

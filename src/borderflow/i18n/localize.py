@@ -28,6 +28,12 @@ CODED_LISTS = ("warnings", "discrepancies")  # entries with code, params and msg
 WORTH_A_LOOK = tuple(f'"{name}"'.encode() for name in (*TEXT_FIELDS, "risk_reasons", *CODED_LISTS))
 
 
+def language_of(scope: Scope) -> str:
+    """The language an ASGI request asks for (`Accept-Language`), as `from_header` reads it."""
+    return from_header(next((v.decode("latin-1") for k, v in scope.get("headers", ()) if k == b"accept-language"),
+                            ""))
+
+
 def localize(value: Any, lang: str) -> Any:  # noqa: ANN401
     """A JSON document with every text the node said rendered in `lang`, and its code beside it."""
     if isinstance(value, list):
@@ -73,8 +79,7 @@ class LocalizeApi:
         if not path.startswith(self.prefix) or path.startswith(SKIP_PREFIXES):
             await self.app(scope, receive, send)
             return
-        header = next((v.decode("latin-1") for k, v in scope.get("headers", ()) if k == b"accept-language"), "")
-        lang = from_header(header)
+        lang = language_of(scope)
         start: AsgiMessage | None = None
         chunks: list[bytes] = []
 

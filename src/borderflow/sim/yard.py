@@ -17,13 +17,9 @@ from __future__ import annotations
 
 import bisect
 from datetime import datetime, timedelta
-from operator import attrgetter
-
-from borderflow.domain.queueing import PRIORITIES, Waiting
+from borderflow.domain.queueing import PRIORITIES, Waiting, booking_order, check_in_order
 
 _LAST = chr(0x10FFFF)  # sorts after any crossing id
-_check_in_order = attrgetter("checked_in_at", "crossing_id")
-_booking_order = attrgetter("booked_from", "booked_until", "checked_in_at", "crossing_id")
 HOUR = timedelta(hours=1)
 
 
@@ -138,13 +134,13 @@ class YardQueue:
         window = self.in_window(now)
         seen: dict[str, Waiting] = {}
         if window and self.max_wait is None:  # booked first: the first n on time, by booking
-            window.sort(key=_booking_order)
+            window.sort(key=booking_order)
             for truck in window[:n]:
                 seen[truck.crossing_id] = truck
         elif window:  # the priority pattern: in each class, the first n on time that have not aged
             aged_before = now - self.max_wait
             per_class = dict.fromkeys(PRIORITIES, 0)
-            window.sort(key=_check_in_order)
+            window.sort(key=check_in_order)
             for truck in window:
                 if truck.checked_in_at <= aged_before:
                     continue  # aged: among the longest waiting below
