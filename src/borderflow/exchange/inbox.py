@@ -116,8 +116,11 @@ class _Batch:
     def take(self, messages: list) -> list[tuple[Outcome, str | None]]:
         """Each message's outcome and digest, in the order given; then the batch's bookkeeping."""
         trusted = [self._trusted(message) for message in messages]
-        self._open({(sender, m["stream"]) for m, (sender, _) in zip(messages, trusted, strict=True)
-                    if sender is not None and m["message_id"] not in self.known})
+        new = [(m, sender, found) for m, (sender, found) in zip(messages, trusted, strict=True)
+               if sender is not None and m["message_id"] not in self.known]
+        self._open({(sender, m["stream"]) for m, sender, _ in new})
+        self._store(new)
+        inbound.prepare(self.uow, [(sender, m["type"], m["payload"]) for m, sender, _ in new])
         outcomes = [self._one(m, sender, found) for m, (sender, found) in zip(messages, trusted, strict=True)]
         self.finish()
         return outcomes
@@ -128,6 +131,19 @@ class _Batch:
         except Untrusted as exc:
             return None, exc
 
+    def _store(self, new: list[tuple[dict, str, bytes]]) -> None:
+        """The batch's new messages into the inbox in one statement, each as held until its turn
+        (`_claim`); one already there was stored by another delivery after this batch looked."""
+        rows = {m["message_id"]: dict(message_id=m["message_id"], sender=m["sender"], type=m["type"],
+                                      stream=m["stream"], seq=m["seq"], envelope=m,
+                                      digest=hashlib.sha256(found).hexdigest(), state="held", reason=None,
+                                      received_at=self.now)
+                for m, _, found in reversed(new)}  # reversed: a message given twice is stored as first given
+        self.stored: set[str] = set()
+        if rows:
+            self.stored = set(self.uow.conn.execute(_INSERT[self.uow.conn.dialect.name],
+                                                    list(reversed(rows.values()))).scalars())
+
     def _one(self, message: Any, sender: str | None, found: bytes | Untrusted) -> tuple[Outcome, str | None]:  # noqa: ANN401
         if isinstance(found, Untrusted):
             _reject(self.uow, self.principal, message, found.reason, self.now)
@@ -136,7 +152,7 @@ class _Batch:
         known = self.known.get(message["message_id"])
         if known is not None:
             return self._known(message, known), digest
-        return self._sequence(sender, message, digest), digest
+        return self._sequence(sender, message), digest
 
     def _known(self, message: dict, known: Any) -> Outcome:  # noqa: ANN401 - a row
         if (known.type, known.stream, known.seq) != (message["type"], message["stream"], message["seq"]):
@@ -177,31 +193,31 @@ class _Batch:
         self._open({(sender, stream)})
         return self.streams[sender, stream]
 
-    def _insert(self, message: dict, digest: str, state: str, reason: str | None = None) -> bool:
-        """False when the message is in the inbox already (delivered twice at once)."""
-        stored = self.uow.conn.execute(_INSERT[self.uow.conn.dialect.name], dict(
-            message_id=message["message_id"], sender=message["sender"], type=message["type"],
-            stream=message["stream"], seq=message["seq"], envelope=message, digest=digest, state=state,
-            reason=reason, received_at=self.now))
-        return stored.first() is not None
+    def _claim(self, message: dict, state: str = "held", reason: str | None = None) -> bool:
+        """The message's inbox row is this batch's, now in `state`; False when another delivery stored it
+        (or it was given twice in this batch, and this is the second time)."""
+        if message["message_id"] not in self.stored:
+            return False
+        self.stored.discard(message["message_id"])
+        if state != "held" or reason is not None:
+            self.settled.append({"id": message["message_id"], "state": state, "reason": reason, "applied_at": None})
+        return True
 
-    def _sequence(self, sender: str, message: dict, digest: str) -> Outcome:
+    def _sequence(self, sender: str, message: dict) -> Outcome:
         stream, seq = message["stream"], message["seq"]
         state = self._stream(sender, stream)
         if seq <= state.last:
-            concurrent = self._received_concurrently(message)
-            if concurrent is not None:
-                return concurrent
             reason = say("exchange.seq_used", stream=stream, last=state.last, seq=seq)
-            self._insert(message, digest, "rejected", reason)
+            if not self._claim(message, "rejected", reason):
+                return self._received_concurrently(message) or Outcome("rejected", reason)
             return Outcome("rejected", reason)
         if seq > state.last + 1:
             held = say("exchange.held", next=state.last + 1, stream=stream)
-            if not self._insert(message, digest, "held", held):
+            if not self._claim(message, "held", held):
                 return self._received_concurrently(message) or _CONCURRENT
             state.held[seq] = message
             return Outcome("held", held)
-        if not self._insert(message, digest, "held"):
+        if not self._claim(message):
             return self._received_concurrently(message) or _CONCURRENT
         outcome = self._apply(sender, message)
         state.last, state.moved = seq, True

@@ -29,6 +29,17 @@ def apply(ctx: NodeContext, uow: UnitOfWork, *, sender: str, type_: str, payload
     HANDLERS[type_](ctx, uow, sender, payload, message_id)
 
 
+def prepare(uow: UnitOfWork, messages: list[tuple[str, str, Any]]) -> None:
+    """What a delivery's handlers will look up, read once for the whole delivery before any is applied:
+    which announced crossings are new here. `messages`: (sender, type, payload as sent, unchecked)."""
+    announced: dict[str, set[str]] = {}
+    for sender, type_, payload in messages:
+        if type_ == "pre_arrival_notice" and isinstance(payload, dict) and isinstance(payload.get("crossing_id"), str):
+            announced.setdefault(sender, set()).add(payload["crossing_id"])
+    for sender, crossing_ids in announced.items():
+        uow.crossings.note_partner_crossings(sender, crossing_ids)
+
+
 def _invalid(field: str, message: str, code: str) -> m.PayloadInvalid:
     return m.PayloadInvalid([Problem(f"payload.{field}", message, code)])
 

@@ -26,6 +26,7 @@ from borderflow.domain.identifiers.plates import key_variants
 from borderflow.domain.signoffs import Signoff
 from borderflow.domain.validation import ActiveDeclaration, compact_container
 from borderflow.store import tables as t
+from borderflow.store.held_inserts import HeldInserts
 
 
 @dataclass
@@ -49,6 +50,8 @@ BY_ID = select(t.crossings).where(_C.id == bindparam("id"))
 BY_ID_FOR_UPDATE = BY_ID.with_for_update()
 BY_PARTNER = select(t.crossings).where(_C.origin_node == bindparam("node"), _C.partner_crossing_id == bindparam("id"))
 BY_PARTNER_FOR_UPDATE = BY_PARTNER.with_for_update()
+PARTNER_IDS = select(_C.partner_crossing_id).where(_C.origin_node == bindparam("node"),
+                                                   _C.partner_crossing_id.in_(bindparam("ids", expanding=True)))
 EVENTS_OF = select(t.crossing_events).where(t.crossing_events.c.crossing_id == bindparam("id")) \
     .order_by(t.crossing_events.c.id)
 _V = t.crossing_plate_keys.c
@@ -121,14 +124,21 @@ def _counter_upsert(dialect: str, names: tuple[str, ...]) -> Any:
     return statement
 
 
+# The inserts a unit of work holds back (store/held_inserts), parents first; the unit of work adds the outbox's.
+HELD = (INSERT_CROSSING, INSERT_VERSION, INSERT_CONTAINERS, INSERT_PLATE_KEYS, INSERT_EVENTS)
+
+
 class CrossingRepository:
-    def __init__(self, conn: Connection):
+    def __init__(self, conn: Connection, held: HeldInserts | None = None):
         self.conn = conn
+        self._insert = held.add if held is not None else conn.execute  # held: sent before the next statement
         # (crossing id, event) for every event saved in this unit of work: what reactions follow
         self.recorded: list[tuple[str, CrossingEvent]] = []
         # records this unit of work wrote, as written; and the whole history of those it created
         self.known: dict[str, CrossingRecord] = {}
         self._created_events: dict[str, list[dict]] = {}
+        self._absent: set[tuple[str, str]] = set()  # (partner, its crossing id) known to have no crossing here
+        self._histories: dict[str, dict[str, int]] = {}  # declarant -> counts as committed, read once
         # (declarant, increments) counted in this unit of work, written at its commit (`write_counts`)
         self.counts: list[tuple[str, dict[str, int]]] = []
 
@@ -136,7 +146,9 @@ class CrossingRepository:
             trailer_plate: str | None, expected_arrival: datetime, at: datetime, actor: str,
             **partner: Any) -> CrossingRecord:
         partner_columns = _partner_values(partner)
-        self.conn.execute(INSERT_CROSSING, {**partner_columns,
+        if self._absent and "origin_node" in partner:
+            self._absent.discard((partner["origin_node"], partner.get("crossing_id")))
+        self._insert(INSERT_CROSSING, {**partner_columns,
             "id": crossing.id, "reference": crossing.reference, "direction": crossing.direction,
             "gate": crossing.gate, "status": crossing.status, "risk_lane": crossing.risk_lane,
             "risk_reasons": crossing.risk_reasons, "version": crossing.version, "hold_reason": crossing.hold_reason,
@@ -171,12 +183,25 @@ class CrossingRepository:
 
     def by_partner(self, origin_node: str, partner_crossing_id: str, *, for_update: bool = False) -> CrossingRecord | None:
         """An import crossing by the id its announcing partner gave it."""
+        if (origin_node, partner_crossing_id) in self._absent:
+            return None
         query = BY_PARTNER_FOR_UPDATE if for_update and self.conn.dialect.name == "postgresql" else BY_PARTNER
         row = self.conn.execute(query, {"node": origin_node, "id": partner_crossing_id}).first()
         return _record(row) if row else None
 
+    def note_partner_crossings(self, origin_node: str, crossing_ids: Iterable[str]) -> None:
+        """Which of the partner's crossings have none here yet, read in one statement for a delivery:
+        `by_partner` then answers those without asking (one this transaction creates is asked again).
+        The partner's streams are locked already, so no other delivery creates them meanwhile."""
+        wanted = sorted(set(crossing_ids))
+        if wanted:
+            found = set(self.conn.execute(PARTNER_IDS, {"node": origin_node, "ids": wanted}).scalars())
+            self._absent.update((origin_node, i) for i in wanted if i not in found)
+
     def set_partner(self, own_id: str, /, **partner: Any) -> None:
         """Record what the partner side says about its counterpart crossing."""
+        if "crossing_id" in partner:
+            self._absent.clear()
         self.conn.execute(UPDATE_CROSSING, {"b_id": own_id, **_partner_values(partner)})
         self.known.pop(own_id, None)
 
@@ -238,7 +263,7 @@ class CrossingRepository:
         return [_record(row) for row in self.conn.execute(query)]
 
     def _add_plate_keys(self, crossing_id: str, gate: str, plate_key: str) -> None:
-        self.conn.execute(INSERT_PLATE_KEYS, [{"gate": gate, "variant": v, "crossing_id": crossing_id}
+        self._insert(INSERT_PLATE_KEYS, [{"gate": gate, "variant": v, "crossing_id": crossing_id}
                                               for v in sorted(key_variants(plate_key))])
 
     def expected_with_key(self, gate: str, plate_key: str) -> list[tuple[str, str, str]]:
@@ -251,9 +276,14 @@ class CrossingRepository:
         return [tuple(row) for row in self.conn.execute(EXPECTED_NEAR, {"gate": gate, "probes": sorted(probes)})]
 
     def history(self, tax_id: str) -> dict[str, int]:
-        """The declarant's counts as this transaction will leave them (what it counted included)."""
-        row = self.conn.execute(HISTORY_OF, {"tax_id": tax_id}).first()  # its shards summed
-        found = dict(NO_HISTORY) if row is None or row.crossings is None else dict(row._mapping)
+        """The declarant's counts as this transaction will leave them (what it counted included).
+        What is committed is read once a transaction: its own counts are written only at its commit."""
+        committed = self._histories.get(tax_id)
+        if committed is None:
+            row = self.conn.execute(HISTORY_OF, {"tax_id": tax_id}).first()  # its shards summed
+            committed = dict(NO_HISTORY) if row is None or row.crossings is None else dict(row._mapping)
+            self._histories[tax_id] = committed
+        found = dict(committed)
         for counted, increments in self.counts:
             if counted == tax_id:
                 for name, n in increments.items():
@@ -311,21 +341,19 @@ class CrossingRepository:
         return self.conn.execute(select(func.count()).where(t.crossings.c.reference == reference)).scalar_one() > 0
 
     def _add_version(self, c: Crossing, declaration: dict, actor: str, at: datetime) -> None:
-        self.conn.execute(INSERT_VERSION, {
+        self._insert(INSERT_VERSION, {
             "crossing_id": c.id, "version": c.version, "declaration": declaration, "risk_lane": c.risk_lane,
             "risk_reasons": c.risk_reasons, "actor": actor, "created_at": at})
 
     def _add_containers(self, crossing_id: str, numbers: list[str]) -> None:
-        if len(numbers) == 1:  # the usual truck: one box, no executemany
-            self.conn.execute(INSERT_CONTAINERS, {"number": numbers[0], "crossing_id": crossing_id})
-        elif numbers:
-            self.conn.execute(INSERT_CONTAINERS, [{"number": n, "crossing_id": crossing_id} for n in numbers])
+        if numbers:
+            self._insert(INSERT_CONTAINERS, [{"number": n, "crossing_id": crossing_id} for n in numbers])
 
     def _flush_events(self, c: Crossing) -> None:
         if c.new_events:
             rows = [dict(crossing_id=c.id, action=e.action, from_status=e.from_status, to_status=e.to_status,
                          at=e.at, actor=e.actor, cause=e.cause, data=e.data) for e in c.new_events]
-            self.conn.execute(INSERT_EVENTS, rows)
+            self._insert(INSERT_EVENTS, rows)
             if c.id in self._created_events:
                 self._created_events[c.id].extend({k: v for k, v in row.items() if k != "crossing_id"}
                                                   for row in rows)

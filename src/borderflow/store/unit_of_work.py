@@ -18,13 +18,17 @@ from borderflow.store import audit
 from borderflow.store import tables as t
 from borderflow.store.group_commit import writers_of
 from borderflow.store.gate_events import GateEventRepository
-from borderflow.store.repositories import CrossingRepository
+from borderflow.store.held_inserts import HeldInserts
+from borderflow.store.repositories import HELD, CrossingRepository
 
 
 # A transaction-scoped advisory lock per outbox stream (the first key keeps it apart from any other
 # advisory lock); a hash collision only makes two streams wait for each other, never share a number.
 OUTBOX_LOCK_SPACE = 0x0B0F
-_STREAM_LOCK = text(f"SELECT pg_advisory_xact_lock({OUTBOX_LOCK_SPACE}, hashtext(:stream))")
+# Every stream a batch of outbox rows writes to, locked in one statement and in one order (no two
+# transactions then wait on each other's streams).
+_STREAM_LOCKS = text(f"SELECT pg_advisory_xact_lock({OUTBOX_LOCK_SPACE}, hashtext(s)) "
+                     "FROM unnest(CAST(:streams AS text[])) AS s ORDER BY s")
 _O = t.outbox.c
 # One statement: the row takes the stream's next sequence number as it is inserted.
 _ENQUEUE = insert(t.outbox).from_select(
@@ -55,11 +59,16 @@ class UnitOfWork:
         else:
             self.conn = self.engine.connect().execution_options(write=self.write)
             self._tx = self.conn.begin()
-        self.crossings = CrossingRepository(self.conn)
+        self.held = HeldInserts((*HELD, _ENQUEUE), before={_ENQUEUE: self._lock_streams}) if self.write else None
+        if self.held is not None:
+            self.held.attach(self.conn)
+        self.crossings = CrossingRepository(self.conn, self.held)
         self.gate_events = GateEventRepository(self.conn)
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:  # noqa: ANN001
+        if self.held is not None:
+            self.held.detach()  # what is still held was not committed: it goes with the rest
         if self._group is not None:
             self._leave(committed=False)
             return
@@ -89,11 +98,16 @@ class UnitOfWork:
         self._after_commit.append(fn)
 
     def commit(self) -> None:
+        if self.held is not None:
+            self.held.send(self.conn)  # before the reactions, whatever statements they make
         if self._before_commit is not None:
             self._before_commit(self)  # the reactions to what the use case recorded, in this transaction
         self.crossings.write_counts()  # the declarants' rows last: their locks last only for the COMMIT
         audit.append_many(self.conn, self._audit)
         self._audit.clear()
+        if self.held is not None:
+            self.held.send(self.conn)  # the reactions' outbox rows, when no audit entry sent them
+            self.held.detach()
         self._tx.commit()
         if self._group is not None:
             self._leave(committed=True)  # returns once the group's COMMIT made it durable
@@ -102,6 +116,8 @@ class UnitOfWork:
             fn()
 
     def rollback(self) -> None:
+        if self.held is not None:
+            self.held.detach()
         self._audit.clear()
         self.crossings.counts.clear()
         self._after_commit.clear()
@@ -115,12 +131,23 @@ class UnitOfWork:
 
         The stream's next sequence number is taken in the insert itself, under a lock on the stream
         held until commit: parallel writers to one stream (incident reports, hazard alerts, capacity notices) queue
-        behind each other instead of taking the same number. SQLite has one writer at a time already.
+        behind each other instead of taking the same number. SQLite has one writer at a time already. The
+        insert is held (store/held_inserts): a delivery's reactions enqueue a message per crossing, each on
+        the crossing's own stream, and these then go in one statement for the locks and one executemany
+        (on PostgreSQL, one pipeline) for the rows.
         """
-        if self.conn.dialect.name == "postgresql":
-            self.conn.execute(_STREAM_LOCK, {"stream": f"{recipient}\x1f{stream}"})
-        self.conn.execute(_ENQUEUE, {"message_id": message_id, "type": type, "recipient": recipient,
-                                     "stream": stream, "payload": payload, "at": at, "at_": at})
+        self.held.add(_ENQUEUE, {"message_id": message_id, "type": type, "recipient": recipient,
+                                 "stream": stream, "payload": payload, "at": at, "at_": at})
+
+    def _lock_streams(self, conn: Connection, rows: list[dict]) -> None:
+        """The streams of outbox rows about to be inserted, locked unless this transaction holds them."""
+        if conn.dialect.name != "postgresql":
+            return
+        locks = self.held.locks
+        wanted = sorted({f"{row['recipient']}\x1f{row['stream']}" for row in rows} - locks)
+        if wanted:
+            conn.execute(_STREAM_LOCKS, {"streams": wanted})
+            locks.update(wanted)
 
     def record_inspection(self, **values: Any) -> None:
         self.conn.execute(insert(t.inspections).values(**values))
