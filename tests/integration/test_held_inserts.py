@@ -137,3 +137,23 @@ def test_the_partners_new_crossings_are_looked_up_once_and_one_created_is_found_
         found = uow.crossings.by_partner("CN-BORDER", "p-2")
         assert found is not None and found.crossing.id.endswith("000000000002")
         uow.commit()
+
+
+def test_crossings_a_delivery_names_are_read_once_and_saved_with_the_partners_news(engine, statements):  # noqa: ANN001
+    with UnitOfWork(engine) as uow:
+        ids = [add(uow, n, partner="CN-BORDER") for n in range(700, 705)]
+        uow.commit()
+    statements.clear()
+    with UnitOfWork(engine) as uow:
+        uow.crossings.load([*ids, "00000000-0000-4000-8000-999999999999"], for_update=True)
+        assert statements["SELECT crossings.id, crossings.reference,"] == 1
+        records = [uow.crossings.get(i, for_update=True) for i in ids]
+        assert statements["SELECT crossings.id, crossings.reference,"] == 1, "answered from what was read"
+        assert uow.crossings.get("00000000-0000-4000-8000-999999999999") is None
+        record = records[0]
+        uow.crossings.save(record, at=AT, partner={"status": "exited", "reference": None})
+        assert record.partner == {"origin_node": "CN-BORDER", "crossing_id": "p-700", "status": "exited"}
+        uow.commit()
+    with UnitOfWork(engine, write=False) as uow:
+        again = uow.crossings.get(ids[0])
+        assert again.partner == record.partner

@@ -31,13 +31,20 @@ def apply(ctx: NodeContext, uow: UnitOfWork, *, sender: str, type_: str, payload
 
 def prepare(uow: UnitOfWork, messages: list[tuple[str, str, Any]]) -> None:
     """What a delivery's handlers will look up, read once for the whole delivery before any is applied:
-    which announced crossings are new here. `messages`: (sender, type, payload as sent, unchecked)."""
+    which announced crossings are new here, and the crossings the partner's news is about.
+    `messages`: (sender, type, payload as sent, unchecked)."""
     announced: dict[str, set[str]] = {}
+    counterparts: set[str] = set()  # our crossings the partner's news is about, locked as `_counterpart` would
     for sender, type_, payload in messages:
-        if type_ == "pre_arrival_notice" and isinstance(payload, dict) and isinstance(payload.get("crossing_id"), str):
+        if not isinstance(payload, dict):
+            continue
+        if type_ == "pre_arrival_notice" and isinstance(payload.get("crossing_id"), str):
             announced.setdefault(sender, set()).add(payload["crossing_id"])
+        elif type_ in ("crossing_status", "clearance_result") and isinstance(payload.get("counterpart_id"), str):
+            counterparts.add(payload["counterpart_id"])
     for sender, crossing_ids in announced.items():
         uow.crossings.note_partner_crossings(sender, crossing_ids)
+    uow.crossings.load(counterparts, for_update=True)
 
 
 def _invalid(field: str, message: str, code: str) -> m.PayloadInvalid:
@@ -97,8 +104,6 @@ def _counterpart(uow: UnitOfWork, ctx: NodeContext, sender: str, crossing_id: st
 def crossing_status(ctx: NodeContext, uow: UnitOfWork, sender: str, p: m.CrossingStatus, message_id: str) -> None:
     record = _counterpart(uow, ctx, sender, p.crossing_id, p.counterpart_id)
     crossing, now, actor = record.crossing, ctx.clock.now(), f"partner:{sender}"
-    uow.crossings.set_partner(crossing.id, crossing_id=p.crossing_id, reference=p.reference, status=p.status,
-                              status_at=p.at)
     partner_cause = m.said(p.cause, getattr(p, "cause_said", None))  # version 2 says it as a code too
     cause = say("history.partner_status", sender=sender, status=p.status, cause=partner_cause)
     try:
@@ -115,17 +120,17 @@ def crossing_status(ctx: NodeContext, uow: UnitOfWork, sender: str, p: m.Crossin
             crossing.note("partner_status", at=now, actor=actor, cause=cause, partner_status=p.status)
     except Conflict:  # our side has moved on already (the truck is here): keep the news only
         crossing.note("partner_status", at=now, actor=actor, cause=cause, partner_status=p.status)
-    uow.crossings.save(record, at=now)
+    uow.crossings.save(record, at=now, partner=dict(crossing_id=p.crossing_id, reference=p.reference,
+                                                    status=p.status, status_at=p.at))
 
 
 def clearance_result(ctx: NodeContext, uow: UnitOfWork, sender: str, p: m.ClearanceResult, message_id: str) -> None:
     record = _counterpart(uow, ctx, sender, p.crossing_id, p.counterpart_id)
     now = ctx.clock.now()
-    uow.crossings.set_partner(record.crossing.id, outcome=p.model_dump(mode="json"))
     record.crossing.note("partner_clearance", at=now, actor=f"partner:{sender}",
                          cause=say("history.partner_clearance", sender=sender, decision=p.decision,
                                    risk_lane=p.risk_lane), decision=p.decision)
-    uow.crossings.save(record, at=now)
+    uow.crossings.save(record, at=now, partner=dict(outcome=p.model_dump(mode="json")))
 
 
 def capacity_notice(ctx: NodeContext, uow: UnitOfWork, sender: str, p: m.CapacityNotice, message_id: str) -> None:

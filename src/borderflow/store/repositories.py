@@ -48,6 +48,8 @@ INSERT_EVENTS = insert(t.crossing_events)
 UPDATE_CROSSING = update(t.crossings).where(_C.id == bindparam("b_id"))
 BY_ID = select(t.crossings).where(_C.id == bindparam("id"))
 BY_ID_FOR_UPDATE = BY_ID.with_for_update()
+BY_IDS = select(t.crossings).where(_C.id.in_(bindparam("ids", expanding=True))).order_by(_C.id)
+BY_IDS_FOR_UPDATE = BY_IDS.with_for_update()
 BY_PARTNER = select(t.crossings).where(_C.origin_node == bindparam("node"), _C.partner_crossing_id == bindparam("id"))
 BY_PARTNER_FOR_UPDATE = BY_PARTNER.with_for_update()
 PARTNER_IDS = select(_C.partner_crossing_id).where(_C.origin_node == bindparam("node"),
@@ -198,12 +200,14 @@ class CrossingRepository:
             found = set(self.conn.execute(PARTNER_IDS, {"node": origin_node, "ids": wanted}).scalars())
             self._absent.update((origin_node, i) for i in wanted if i not in found)
 
-    def set_partner(self, own_id: str, /, **partner: Any) -> None:
-        """Record what the partner side says about its counterpart crossing."""
-        if "crossing_id" in partner:
-            self._absent.clear()
-        self.conn.execute(UPDATE_CROSSING, {"b_id": own_id, **_partner_values(partner)})
-        self.known.pop(own_id, None)
+    def load(self, crossing_ids: Iterable[str], *, for_update: bool = False) -> None:
+        """The crossings a delivery's messages name, read in one statement (locked in one order on
+        PostgreSQL): `get` then answers them from memory, as it does those this transaction wrote."""
+        wanted = sorted(set(crossing_ids) - self.known.keys())
+        if wanted:
+            query = BY_IDS_FOR_UPDATE if for_update and self.conn.dialect.name == "postgresql" else BY_IDS
+            for row in self.conn.execute(query, {"ids": wanted}):
+                self.known[row.id] = _record(row)
 
     def by_reference(self, reference: str) -> CrossingRecord | None:
         row = self.conn.execute(select(t.crossings).where(t.crossings.c.reference == reference)).first()
@@ -211,12 +215,19 @@ class CrossingRepository:
 
     def save(self, record: CrossingRecord, *, at: datetime, declaration: dict | None = None,
              plate: str | None = None, plate_key: str | None = None, trailer_plate: str | None = None,
-             expected_arrival: datetime | None = None, actor: str = "system") -> None:
+             expected_arrival: datetime | None = None, actor: str = "system",
+             partner: dict[str, Any] | None = None) -> None:
+        """`partner`: what the partner side now says about its counterpart crossing (PARTNER_COLUMNS)."""
         c = record.crossing
         values: dict[str, Any] = dict(b_id=c.id, status=c.status, risk_lane=c.risk_lane, risk_reasons=c.risk_reasons,
                                       version=c.version, hold_reason=c.hold_reason,
                                       checks_passed=sorted(c.checks_passed), signoffs=_signoffs_json(c),
                                       updated_at=at)
+        if partner:
+            values.update(_partner_values(partner))
+            record.partner = {k: v for k, v in {**record.partner, **partner}.items() if v is not None}
+            if "crossing_id" in partner:
+                self._absent.clear()
         if declaration is not None:
             values.update(declaration=declaration, plate=plate, plate_key=plate_key, trailer_plate=trailer_plate,
                           expected_arrival=expected_arrival,
