@@ -26,7 +26,7 @@ from borderflow.domain.identifiers.plates import key_variants
 from borderflow.domain.signoffs import Signoff
 from borderflow.domain.validation import ActiveDeclaration, compact_container
 from borderflow.store import tables as t
-from borderflow.store.held_inserts import HeldInserts
+from borderflow.store.held_writes import HeldWrites
 
 
 @dataclass
@@ -126,14 +126,15 @@ def _counter_upsert(dialect: str, names: tuple[str, ...]) -> Any:
     return statement
 
 
-# The inserts a unit of work holds back (store/held_inserts), parents first; the unit of work adds the outbox's.
+# The inserts a unit of work holds back (store/held_writes), parents first; the unit of work adds the outbox's.
 HELD = (INSERT_CROSSING, INSERT_VERSION, INSERT_CONTAINERS, INSERT_PLATE_KEYS, INSERT_EVENTS)
 
 
 class CrossingRepository:
-    def __init__(self, conn: Connection, held: HeldInserts | None = None):
+    def __init__(self, conn: Connection, held: HeldWrites | None = None):
         self.conn = conn
         self._insert = held.add if held is not None else conn.execute  # held: sent before the next statement
+        self._held = held
         # (crossing id, event) for every event saved in this unit of work: what reactions follow
         self.recorded: list[tuple[str, CrossingEvent]] = []
         # records this unit of work wrote, as written; and the whole history of those it created
@@ -244,7 +245,10 @@ class CrossingRepository:
                 self._add_plate_keys(c.id, c.gate, plate_key or "")
         if c.status in lifecycle.TERMINAL:  # no longer read at a gate
             self.conn.execute(DELETE_PLATE_KEYS, {"id": c.id})
-        self.conn.execute(UPDATE_CROSSING, values)
+        if self._held is not None:
+            self._held.update(UPDATE_CROSSING, "b_id", values)  # with the delivery's others, in one statement
+        else:
+            self.conn.execute(UPDATE_CROSSING, values)
         record.updated_at = at
         self.known[c.id] = record
         self._flush_events(c)

@@ -18,7 +18,7 @@ from borderflow.store import audit
 from borderflow.store import tables as t
 from borderflow.store.group_commit import writers_of
 from borderflow.store.gate_events import GateEventRepository
-from borderflow.store.held_inserts import HeldInserts
+from borderflow.store.held_writes import HeldWrites
 from borderflow.store.repositories import HELD, CrossingRepository
 
 
@@ -59,7 +59,7 @@ class UnitOfWork:
         else:
             self.conn = self.engine.connect().execution_options(write=self.write)
             self._tx = self.conn.begin()
-        self.held = HeldInserts((*HELD, _ENQUEUE), before={_ENQUEUE: self._lock_streams}) if self.write else None
+        self.held = HeldWrites((*HELD, _ENQUEUE), before={_ENQUEUE: self._lock_streams}) if self.write else None
         if self.held is not None:
             self.held.attach(self.conn)
         self.crossings = CrossingRepository(self.conn, self.held)
@@ -132,7 +132,7 @@ class UnitOfWork:
         The stream's next sequence number is taken in the insert itself, under a lock on the stream
         held until commit: parallel writers to one stream (incident reports, hazard alerts, capacity notices) queue
         behind each other instead of taking the same number. SQLite has one writer at a time already. The
-        insert is held (store/held_inserts): a delivery's reactions enqueue a message per crossing, each on
+        insert is held (store/held_writes): a delivery's reactions enqueue a message per crossing, each on
         the crossing's own stream, and these then go in one statement for the locks and one executemany
         (on PostgreSQL, one pipeline) for the rows.
         """

@@ -1,6 +1,6 @@
 """A unit of work's held inserts: one statement per table, yet never missing from any read.
 
-The crossings a transaction creates are held back and sent a table at a time (store/held_inserts);
+The crossings a transaction creates are held back and sent a table at a time (store/held_writes);
 whatever runs next on the connection must see them, a savepoint rolled back must take back exactly
 what was held since it began, and a unit of work that fails must leave nothing behind, also not for
 the next user of its pooled connection.
@@ -157,3 +157,35 @@ def test_crossings_a_delivery_names_are_read_once_and_saved_with_the_partners_ne
     with UnitOfWork(engine, write=False) as uow:
         again = uow.crossings.get(ids[0])
         assert again.partner == record.partner
+
+
+def test_a_deliverys_updates_go_in_one_statement_and_a_row_saved_twice_ends_as_its_last_save(engine, statements):  # noqa: ANN001
+    with UnitOfWork(engine) as uow:
+        ids = [add(uow, n, partner="CN-BORDER") for n in range(800, 810)]
+        uow.commit()
+    statements.clear()
+    with UnitOfWork(engine) as uow:
+        uow.crossings.load(ids, for_update=True)
+        records = [uow.crossings.get(i) for i in ids]
+        for record in records:
+            uow.crossings.save(record, at=AT, partner={"status": "entered"})
+        uow.crossings.save(records[0], at=AT, partner={"status": "exited"})  # merged into its first update
+        assert statements["UPDATE crossings SET"] == 0, "sent before anything needed them"
+        savepoint = uow.conn.begin_nested()
+        uow.crossings.save(records[1], at=AT, partner={"status": "exited"})
+        savepoint.rollback()  # takes back only the update held since it began
+        uow.commit()
+    assert statements["UPDATE crossings SET"] == 1
+    with UnitOfWork(engine, write=False) as uow:
+        statuses = [uow.crossings.get(i).partner["status"] for i in ids]
+    assert statuses == ["exited"] + ["entered"] * 9
+
+
+def test_an_update_held_behind_the_insert_of_its_row_finds_the_row(engine, statements):  # noqa: ANN001
+    with UnitOfWork(engine) as uow:
+        crossing_id = add(uow, 900, partner="CN-BORDER")
+        uow.crossings.save(uow.crossings.get(crossing_id), at=AT, partner={"status": "entered"})
+        uow.commit()
+    assert statements["INSERT INTO crossings"] == 1 and statements["UPDATE crossings SET"] == 1
+    with UnitOfWork(engine, write=False) as uow:
+        assert uow.crossings.get(crossing_id).partner["status"] == "entered"
