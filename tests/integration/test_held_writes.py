@@ -139,10 +139,16 @@ def test_the_partners_new_crossings_are_looked_up_once_and_one_created_is_found_
         uow.commit()
 
 
-def test_crossings_a_delivery_names_are_read_once_and_saved_with_the_partners_news(engine, statements):  # noqa: ANN001
+def announced(engine, numbers: range) -> list[str]:  # noqa: ANN001
+    """Crossings the partner announced, committed: what a delivery's status messages then name."""
     with UnitOfWork(engine) as uow:
-        ids = [add(uow, n, partner="CN-BORDER") for n in range(700, 705)]
+        ids = [add(uow, n, partner="CN-BORDER") for n in numbers]
         uow.commit()
+    return ids
+
+
+def test_crossings_a_delivery_names_are_read_once_and_saved_with_the_partners_news(engine, statements):  # noqa: ANN001
+    ids = announced(engine, range(700, 705))
     statements.clear()
     with UnitOfWork(engine) as uow:
         uow.crossings.load([*ids, "00000000-0000-4000-8000-999999999999"], for_update=True)
@@ -159,10 +165,8 @@ def test_crossings_a_delivery_names_are_read_once_and_saved_with_the_partners_ne
         assert again.partner == record.partner
 
 
-def test_a_deliverys_updates_go_in_one_statement_and_a_row_saved_twice_ends_as_its_last_save(engine, statements):  # noqa: ANN001
-    with UnitOfWork(engine) as uow:
-        ids = [add(uow, n, partner="CN-BORDER") for n in range(800, 810)]
-        uow.commit()
+def test_updates_go_in_one_statement_and_a_row_saved_twice_ends_as_its_last_save(engine, statements):  # noqa: ANN001
+    ids = announced(engine, range(800, 810))
     statements.clear()
     with UnitOfWork(engine) as uow:
         uow.crossings.load(ids, for_update=True)
