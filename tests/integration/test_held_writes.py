@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import event, func, select, text
 
 from borderflow.domain.crossing import Crossing
+from borderflow.domain.identifiers.plates import key_variants
 from borderflow.store import tables as t
 from borderflow.store.unit_of_work import UnitOfWork
 
@@ -62,6 +63,12 @@ def test_a_hundred_crossings_go_in_one_statement_per_table(engine, statements): 
     assert count(engine, t.crossings) == 100
     assert count(engine, t.crossing_events) == 100
     assert count(engine, t.crossing_containers) == 100
+    # every variant of every plate, with its gate and crossing (sent as three arrays on PostgreSQL)
+    k = t.crossing_plate_keys.c
+    with engine.connect() as conn:
+        rows = set(conn.execute(select(k.gate, k.variant, k.crossing_id)).all())
+    assert rows == {("HUUNGHI", variant, f"00000000-0000-4000-8000-{n:012d}")
+                    for n in range(100) for variant in key_variants(f"24C{n:05d}")}
 
 
 def test_any_statement_sees_what_the_transaction_holds(engine):  # noqa: ANN001

@@ -29,9 +29,11 @@ class HeldWrites:
     """The rows of a unit of work's inserts not sent yet, in `order` (parents before children), and its
     updates of single rows by key."""
 
-    def __init__(self, order: Sequence[Any], before: Mapping[Any, Callable[[Connection, list[dict]], None]] = {}):
+    def __init__(self, order: Sequence[Any], before: Mapping[Any, Callable[[Connection, list[dict]], None]] = {},
+                 instead: Mapping[Any, Callable[[Connection, list[dict]], None]] = {}):
         self.order = tuple(order)
         self.before = dict(before)  # statement -> what must run just before its rows go (a lock)
+        self.instead = dict(instead)  # statement -> what sends its rows in place of an executemany
         self.rows: dict[Any, list[dict]] = {statement: [] for statement in self.order}
         self.updates: dict[tuple[Any, Any], dict] = {}  # (statement, the row's key) -> the values to set
         self.held = 0
@@ -69,7 +71,10 @@ class HeldWrites:
             if rows[statement]:
                 if statement in self.before:
                     self.before[statement](conn, rows[statement])
-                conn.execute(statement, _one_or_many(rows[statement]))
+                if statement in self.instead:
+                    self.instead[statement](conn, rows[statement])
+                else:
+                    conn.execute(statement, _one_or_many(rows[statement]))
         alike: dict[tuple[Any, frozenset], list[dict]] = {}  # an executemany sets the same columns in every row
         for (statement, _), values in updates.items():
             alike.setdefault((statement, frozenset(values)), []).append(values)

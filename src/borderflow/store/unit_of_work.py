@@ -19,7 +19,7 @@ from borderflow.store import tables as t
 from borderflow.store.group_commit import writers_of
 from borderflow.store.gate_events import GateEventRepository
 from borderflow.store.held_writes import HeldWrites
-from borderflow.store.repositories import HELD, CrossingRepository
+from borderflow.store.repositories import HELD, CrossingRepository, held_instead
 
 
 # A transaction-scoped advisory lock per outbox stream (the first key keeps it apart from any other
@@ -59,7 +59,8 @@ class UnitOfWork:
         else:
             self.conn = self.engine.connect().execution_options(write=self.write)
             self._tx = self.conn.begin()
-        self.held = HeldWrites((*HELD, _ENQUEUE), before={_ENQUEUE: self._lock_streams}) if self.write else None
+        self.held = HeldWrites((*HELD, _ENQUEUE), before={_ENQUEUE: self._lock_streams},
+                               instead=held_instead(self.conn.dialect.name)) if self.write else None
         if self.held is not None:
             self.held.attach(self.conn)
         self.crossings = CrossingRepository(self.conn, self.held)
