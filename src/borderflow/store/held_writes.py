@@ -38,7 +38,7 @@ class HeldWrites:
         self.updates: dict[tuple[Any, Any], dict] = {}  # (statement, the row's key) -> the values to set
         self.held = 0
         self.locks: set[str] = set()  # advisory locks taken in this transaction, forgotten at a rollback
-        self._at_savepoint: dict[str, tuple[dict[Any, list[dict]], int]] = {}
+        self._at_savepoint: dict[str, tuple[dict[Any, list[dict]], dict[tuple[Any, Any], dict], int]] = {}
         self._info: dict | None = None
 
     def add(self, statement: Any, rows: dict | list[dict]) -> None:  # noqa: ANN401 - an Insert of `order`
