@@ -1,9 +1,9 @@
-"""A unit of work's held inserts: one statement per table, yet never missing from any read.
+"""A unit of work's held writes: one statement per table, yet never missing from any read.
 
-The crossings a transaction creates are held back and sent a table at a time (store/held_writes);
-whatever runs next on the connection must see them, a savepoint rolled back must take back exactly
-what was held since it began, and a unit of work that fails must leave nothing behind, also not for
-the next user of its pooled connection.
+The crossings a transaction creates, and its updates of crossings, are held back and sent a table at
+a time (store/held_writes); whatever runs next on the connection must see them, a savepoint rolled
+back must take back exactly what was held since it began, and a unit of work that fails must leave
+nothing behind, also not for the next user of its pooled connection.
 """
 
 from __future__ import annotations
