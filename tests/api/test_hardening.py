@@ -280,3 +280,29 @@ def test_metrics_count_requests_decisions_declarations_yard_and_outbox(node, dec
     assert sample(text_, "borderflow_outbox_depth", partner="CN-BORDER") >= 1  # the node sends nothing in tests
     assert sample(text_, "borderflow_outbox_oldest_age_seconds", partner="CN-BORDER") >= 0
     assert "/api/v1/crossings/0" not in text_  # templates, not paths: bounded label values
+
+
+def test_a_replayed_declaration_or_plate_read_is_not_counted_again(node, declarant, device):
+    """An idempotent replay accepted and decided nothing new: the counters stay where they were."""
+    body = green_cargo()
+    with node.client("metrics") as monitor:
+        first = declarant.post("/api/v1/crossings", json=body, headers={"Idempotency-Key": "metrics-once"})
+        assert first.status_code == 201, first.text
+        lane = first.json()["risk_lane"]
+        read = {"gate": "KIMTHANH", "lane": "OUT-1", "kind": "plate_read", "plate": body["vehicle"]["plate"],
+                "confidence": 0.95}
+        decided = device.post("/api/v1/gate-events", json=read, headers={"Idempotency-Key": "metrics-read"})
+        assert decided.status_code in (200, 201), decided.text
+        labels = {"decision": decided.json()["decision"], "reason_code": decided.json()["reason_code"]}
+        before = monitor.get("/metrics").text
+        again = declarant.post("/api/v1/crossings", json=body, headers={"Idempotency-Key": "metrics-once"})
+        read_again = device.post("/api/v1/gate-events", json=read, headers={"Idempotency-Key": "metrics-read"})
+        after = monitor.get("/metrics").text
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert read_again.headers.get("Idempotent-Replayed") == "true"
+    assert sample(after, "borderflow_declarations_total", lane=lane) == sample(before, "borderflow_declarations_total",
+                                                                              lane=lane) > 0
+    assert sample(after, "borderflow_barrier_decisions_total", **labels) == \
+        sample(before, "borderflow_barrier_decisions_total", **labels) > 0
+    assert sample(after, "borderflow_http_requests_total", method="POST", route="/api/v1/crossings", status="201") == \
+        sample(before, "borderflow_http_requests_total", method="POST", route="/api/v1/crossings", status="201") + 1

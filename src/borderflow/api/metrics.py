@@ -28,8 +28,6 @@ scrape needs `Authorization: Bearer <key>` with role `metrics` (or `supervisor`)
 
 from __future__ import annotations
 
-import json
-
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
@@ -41,7 +39,6 @@ from borderflow.api.deps import allowed
 from borderflow.store import tables as t
 
 router = APIRouter(tags=["operations"])
-WATCHED_BODIES = {("POST", "/api/v1/gate-events"), ("POST", "/api/v1/crossings")}
 
 
 class NodeMetrics:
@@ -59,21 +56,20 @@ class NodeMetrics:
                                     ["lane"], registry=self.registry)
         self.registry.register(_FromDatabase(ctx))
 
-    def observe(self, method: str, route: str, status: int, seconds: float, body: bytes | None) -> None:
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()
         self.latency.labels(method, route).observe(seconds)
-        if body is None or status not in (200, 201):
-            return
-        try:
-            answer = json.loads(body)
-        except ValueError:
-            return
-        if not isinstance(answer, dict):
-            return
-        if route == "/api/v1/gate-events" and answer.get("decision"):
-            self.decisions.labels(str(answer["decision"]), str(answer.get("reason_code") or "none")).inc()
-        elif route == "/api/v1/crossings" and status == 201 and answer.get("risk_lane"):
-            self.declarations.labels(str(answer["risk_lane"])).inc()
+
+    # Counted by the routes from the answer they give (not parsed again from its bytes), and not for
+    # an idempotent replay: that accepted or decided nothing new.
+
+    def count_decision(self, view: dict) -> None:
+        if view.get("decision"):
+            self.decisions.labels(str(view["decision"]), str(view.get("reason_code") or "none")).inc()
+
+    def count_declaration(self, view: dict) -> None:
+        if view.get("risk_lane"):
+            self.declarations.labels(str(view["risk_lane"])).inc()
 
 
 class _FromDatabase:

@@ -26,7 +26,6 @@ import time
 from datetime import UTC, datetime
 
 from borderflow.api import problems
-from borderflow.api.metrics import WATCHED_BODIES
 
 access = logging.getLogger("borderflow.access")
 SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -105,8 +104,6 @@ class RequestLog:
         rid = _incoming_id(scope) or os.urandom(16).hex()
         problems.request_id.set(rid)  # each request runs in its own task: no reset needed
         started, status = time.perf_counter(), 500
-        watched = (scope["method"], scope["path"]) in WATCHED_BODIES
-        chunks: list[bytes] = []
 
         async def tagged(message):  # noqa: ANN001, ANN202
             nonlocal status
@@ -115,8 +112,6 @@ class RequestLog:
                 headers = list(message.get("headers", ()))
                 if not any(name.lower() == b"x-request-id" for name, _ in headers):
                     message = {**message, "headers": [*headers, (b"x-request-id", rid.encode())]}
-            elif watched and message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
             await send(message)
 
         try:
@@ -133,7 +128,7 @@ class RequestLog:
             metrics = self.metrics_of()
             if metrics is not None:
                 try:
-                    metrics.observe(scope["method"], route, status, seconds, b"".join(chunks) if watched else None)
+                    metrics.observe(scope["method"], route, status, seconds)
                 except Exception:  # noqa: BLE001 - counting must never break an answer
                     logging.getLogger("borderflow.metrics").exception("could not count a request")
         return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query
+from fastapi import APIRouter, Body, Path, Query, Request
 
 from borderflow.api.deps import ContextDep, CurrentPrincipal, IdempotencyKey, May
 from borderflow.api.routes import ERRORS, GATE_DOC, Route, answer
@@ -19,11 +19,13 @@ CrossingId = Annotated[str, Path(min_length=1, max_length=64), NoNul]
 
 
 @router.post("/crossings", status_code=201, response_model=Crossing)
-def declare(ctx: ContextDep, principal: May("crossing.declare"), body: DeclarationIn,
+def declare(request: Request, ctx: ContextDep, principal: May("crossing.declare"), body: DeclarationIn,
             idempotency_key: IdempotencyKey = None):
     """Declare a crossing once: validated, assessed (risk lane with reasons) and announced to the partner."""
     status, view, replayed = run_once(ctx, principal, idempotency_key, lambda: body.model_dump(mode="json"),
                                       lambda uow: crossings.declare(ctx, uow, principal, body))
+    if not replayed:
+        request.app.state.metrics.count_declaration(view)
     return answer(status, view, replayed)
 
 

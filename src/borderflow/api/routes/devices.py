@@ -40,12 +40,6 @@ def _refused(exc: PushRejected) -> JSONResponse:
                             code=exc.code, params=error["params"], **extra)
 
 
-def _count_decision(request: Request, view: dict) -> None:
-    if view.get("decision"):
-        request.app.state.metrics.decisions.labels(str(view["decision"]),
-                                                   str(view.get("reason_code") or "none")).inc()
-
-
 async def _camera(request: Request, ctx, principal, vendor: str) -> Response:  # noqa: ANN001
     body = await request.body()
     try:
@@ -54,7 +48,7 @@ async def _camera(request: Request, ctx, principal, vendor: str) -> Response:  #
     except PushRejected as exc:
         return _refused(exc)
     if not replayed:
-        _count_decision(request, view)
+        request.app.state.metrics.count_decision(view)
     # cameras resend what is not answered 200 (Dahua also wants "Result": true)
     return answer(200, {**view, "Result": True}, replayed)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 
 from borderflow.api.deps import ContextDep, CurrentPrincipal, IdempotencyKey, May
 from borderflow.api.routes import ERRORS, GATE_DOC, Route, answer
@@ -16,11 +16,13 @@ router = APIRouter(route_class=Route, tags=["gate"], responses={k: ERRORS[k] for
 
 
 @router.post("/gate-events", status_code=201, response_model=GateDecision)
-def post_event(ctx: ContextDep, principal: May("gate.event"), body: GateEventIn,
+def post_event(request: Request, ctx: ContextDep, principal: May("gate.event"), body: GateEventIn,
                idempotency_key: IdempotencyKey = None):
     """A plate read gets a decision (`open` or `hold` with a reason); weighings and barrier states are kept."""
     status, view, replayed = run_once(ctx, principal, idempotency_key, body.model_dump(mode="json"),
                                       lambda uow: gate.record(ctx, uow, principal, body))
+    if not replayed:
+        request.app.state.metrics.count_decision(view)
     return answer(status, view, replayed)
 
 
