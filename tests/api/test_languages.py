@@ -117,3 +117,17 @@ def test_a_refusal_about_the_audit_log_is_in_the_callers_language(supervisor):
     assert "审计记录 999999999" in answers["zh"].json()["detail"]
     assert "mục nhật ký kiểm tra 999999999" in answers["vi"].json()["detail"]
     assert "audit entry 999999999" in answers["en"].json()["detail"]
+
+
+def test_a_write_route_renders_its_answer_as_the_middleware_renders_a_read(declarant):
+    """The write routes localize their own answer before encoding it (routes.answer); the same
+    crossing read back, rendered by the middleware, says the same words with the same codes."""
+    for lang, header in LANGS.items():
+        created = declarant.post("/api/v1/crossings", json=declaration(), headers={"Accept-Language": header})
+        assert created.status_code == 201, created.text
+        assert created.headers["content-language"] == lang and created.headers["vary"] == "Accept-Language"
+        assert created.headers["content-type"] == "application/json"
+        read = declarant.get(f"/api/v1/crossings/{created.json()['id']}", headers={"Accept-Language": header})
+        for field in ("risk_reasons", "risk_reason_codes", "risk_lane", "reference"):
+            assert created.json()[field] == read.json()[field], (lang, field)
+        assert created.json()["risk_reason_codes"]

@@ -7,6 +7,10 @@ its message beside it (`<field>_code`, `<field>_params`; `risk_reason_codes` for
 reasons), so an integrator can render its own. Text that is a person's own words (an
 officer's hold reason) has no code and stays as written.
 
+A route that renders its own answer (`api.routes.answer`, which every write route uses) reads the
+language from `answer_language` and localizes the document before it is ever encoded; the middleware
+then only passes it on, instead of parsing the bytes again to write them a second time.
+
 What the partner is answered (`/api/v1/exchange/messages`) is left alone, and so are the envelopes
 and receipts an operator reads: they are signed as sent.
 """
@@ -14,17 +18,21 @@ and receipts an operator reads: they are signed as sent.
 from __future__ import annotations
 
 import json
+from contextvars import ContextVar
+from collections.abc import Callable
 from typing import Any
 
 from starlette.types import ASGIApp, Message as AsgiMessage, Receive, Scope, Send
 
-from borderflow.domain.messages import to_json
+from borderflow.domain.messages import Message, to_json
 from borderflow.i18n.catalogue import from_header, message_of, render, render_code
 
 TEXT_FIELDS = ("reason", "hold_reason", "cause", "next_step", "message", "no_call_reason", "last_error")
 SKIP_PREFIXES = ("/api/v1/exchange/messages",)  # what the partner is answered: receipts, signed as sent
 AS_SUBMITTED = frozenset({"declaration", "payload", "envelope", "receipt"})  # typed by a person or signed: as it is
 CODED_LISTS = ("warnings", "discrepancies")  # entries with code, params and msg (a warning, a reconciliation's finding)
+# The language of the answer being made, for the routes that render their own (None: not localized).
+answer_language: ContextVar[str | None] = ContextVar("answer_language", default=None)
 WORTH_A_LOOK = tuple(f'"{name}"'.encode() for name in (*TEXT_FIELDS, "risk_reasons", *CODED_LISTS))
 
 
@@ -34,32 +42,44 @@ def language_of(scope: Scope) -> str:
                             ""))
 
 
-def localize(value: Any, lang: str) -> Any:  # noqa: ANN401
+def localize(value: Any, lang: str, said: Callable[[Any], Message | None] = message_of) -> Any:  # noqa: ANN401
     """A JSON document with every text the node said rendered in `lang`, and its code beside it."""
-    if isinstance(value, list):
-        return [localize(v, lang) for v in value]
+    if isinstance(value, list | tuple):
+        return [localize(v, lang, said) for v in value]
     if not isinstance(value, dict):
         return value
     out: dict[str, Any] = {}
     for key, item in value.items():
-        if key == "risk_reasons" and isinstance(item, list):
-            found = [message_of(r) for r in item]
+        if key == "risk_reasons" and isinstance(item, list | tuple):
+            found = [said(r) for r in item]
             out[key] = [render(m, lang) if m is not None else r for m, r in zip(found, item, strict=True)]
             out["risk_reason_codes"] = [m.as_json() if m is not None else {"code": "risk.rule", "params": {"text": r}}
                                         for m, r in zip(found, item, strict=True)]
         elif key in TEXT_FIELDS and isinstance(item, str):
-            message = message_of(item)
+            message = said(item)
             out[key] = render(message, lang) if message is not None else item
             if message is not None:
                 prefix = f"{key}_msg" if f"{key}_code" in value else key
                 out[f"{prefix}_code"], out[f"{prefix}_params"] = message.code, to_json(message.params)
         elif key in AS_SUBMITTED:
             out[key] = item
-        elif key in CODED_LISTS and isinstance(item, list):
+        elif key in CODED_LISTS and isinstance(item, list | tuple):
             out[key] = [_warning(w, lang) for w in item]
         else:
-            out[key] = localize(item, lang)
+            out[key] = localize(item, lang, said)
     return out
+
+
+def localized_json(value: Any, lang: str) -> bytes:  # noqa: ANN401
+    """`value` localized and encoded byte for byte as the middleware writes it from `value` encoded:
+    each text is read from its words, as the encoded answer (and the stored crossing) would be, not
+    from the message object it still is here, which may carry more params than its words say."""
+    return json.dumps(localize(value, lang, _as_read), ensure_ascii=False, allow_nan=False,
+                      separators=(",", ":")).encode()
+
+
+def _as_read(text: Any) -> Message | None:  # noqa: ANN401
+    return message_of(str(text)) if isinstance(text, str) else None
 
 
 def _warning(warning: Any, lang: str) -> Any:  # noqa: ANN401
@@ -80,6 +100,7 @@ class LocalizeApi:
             await self.app(scope, receive, send)
             return
         lang = language_of(scope)
+        token = answer_language.set(lang)
         start: AsgiMessage | None = None
         chunks: list[bytes] = []
 
@@ -100,14 +121,16 @@ class LocalizeApi:
             else:
                 await send(message)
 
-        await self.app(scope, receive, capture)
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            answer_language.reset(token)
 
 
 async def _send_localized(send: Send, start: AsgiMessage, body: bytes, lang: str) -> None:
     if any(marker in body for marker in WORTH_A_LOOK):
         try:
-            body = json.dumps(localize(json.loads(body), lang), ensure_ascii=False,
-                              separators=(",", ":")).encode()
+            body = localized_json(json.loads(body), lang)
         except ValueError:
             pass
     headers = [(k, v) for k, v in start.get("headers", ()) if k != b"content-length"]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 from hypothesis import given, strategies as st
 
 from borderflow.domain.messages import Message, recognise, say
 from borderflow.i18n import render, render_code
-from borderflow.i18n.localize import localize
+from borderflow.i18n.localize import localize, localized_json
 
 KIM = {"vi": "Cửa khẩu Kim Thành", "zh": "金城口岸", "en": "Kim Thành Border Gate (road gate II)"}
 
@@ -69,6 +71,22 @@ def test_an_api_document_gets_codes_beside_its_texts():
     assert out["events"][0] == {"cause": "已提交报关单", "cause_code": "history.declared", "cause_params": {}}
     assert out["reason"] == "正在查验" and out["reason_code"] == "inspecting"
     assert out["reason_msg_code"] == "barrier.inspecting"
+
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20)
+                           | st.sampled_from(["declaration submitted", "inspection under way",
+                                             Message("risk.rule", {"text": "an operator's rule", "rule": "own"})]),
+                           lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner)
+                           | st.dictionaries(st.sampled_from(["cause", "reason", "risk_reasons", "events", "note"]),
+                                             inner, max_size=4), max_leaves=12)
+
+
+@given(json_values, st.sampled_from(["vi", "zh", "en"]))
+def test_a_document_localized_before_encoding_reads_as_one_localized_after(value, lang):
+    """What a route renders itself (routes.answer) is what the middleware writes from the encoded answer."""
+    from_bytes = localize(json.loads(json.dumps(value)), lang)
+    assert json.loads(localized_json(value, lang)) == from_bytes
+    assert localized_json(value, lang) == json.dumps(from_bytes, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 @given(st.text(max_size=200))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, HTTPException
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from starlette.routing import compile_path
 from starlette.types import Receive, Scope, Send
 
+from borderflow.i18n.localize import answer_language, localized_json
 from borderflow.reference.region import load_gates
 
 # Gate codes in the OpenAPI document: the reference region's gates (a node answers for its own, listed
@@ -23,9 +24,14 @@ ERRORS = {status: {"description": text, **PROBLEM} for status, text in (
     (422, "Validation failed: every problem listed with its JSON path"))}
 
 
-def answer(status: int, body: object, replayed: bool = False) -> JSONResponse:
-    headers = {"Idempotent-Replayed": "true"} if replayed else None
-    return JSONResponse(body, status_code=status, headers=headers)
+def answer(status: int, body: object, replayed: bool = False) -> Response:
+    """A write's answer, already in the caller's language where the API localizes (i18n/localize)."""
+    headers = {"Idempotent-Replayed": "true"} if replayed else {}
+    lang = answer_language.get()
+    if lang is None:
+        return JSONResponse(body, status_code=status, headers=headers)
+    return Response(localized_json(body, lang), status_code=status, media_type="application/json",
+                    headers={**headers, "Content-Language": lang, "Vary": "Accept-Language"})
 
 
 class Route(APIRoute):
