@@ -43,9 +43,18 @@ def test_a_number_canonical_json_cannot_encode_refuses_that_message_and_keeps_th
     assert any(r["message_id"] == bad["message_id"] for r in logged)
 
 
-def test_a_nul_character_in_an_envelope_refuses_that_message_and_keeps_the_rest(receiving_node):
+@pytest.mark.parametrize("where", ["stream", "payload text", "payload key", "signature"])
+def test_a_nul_character_in_an_envelope_refuses_that_message_and_keeps_the_rest(receiving_node, where):
     stream = f"nul-{uuid.uuid4().hex[:8]}"
-    bad = envelope(receiving_node, stream=f"{stream}\x00", seq=1)
+    if where == "stream":
+        bad = envelope(receiving_node, stream=f"{stream}\x00", seq=1)
+    elif where == "signature":
+        signed = envelope(receiving_node, stream=f"{stream}-bad", seq=1)
+        bad = {**signed, "signature": signed["signature"][:8] + "\x00" + signed["signature"][9:]}
+    else:
+        payload = {"summary": "road closed", "where": {"note": ["ok", "a\x00b"]}} if where == "payload text" \
+            else {"summary": "road closed", "where": {"no\x00te": 1}}
+        bad = envelope(receiving_node, stream=f"{stream}-bad", seq=1, payload=payload)
     good = envelope(receiving_node, stream=stream, seq=1)
     receipts = receiving_node.deliver(bad, good).json()["receipts"]
     assert [r["status"] for r in receipts] == ["rejected", "applied"], receipts

@@ -33,3 +33,18 @@ def test_in_a_key_a_nested_text_and_a_text_subclass():
     assert has_nul({"a": [{"b": ("c", "d\x00")}]})
     assert has_nul([Name("x\x00")])
     assert not has_nul({"a": ["\\x00", "\\u0000", 0]})
+
+
+JSON_VALUES = st.recursive(st.none() | st.integers(-2**53 + 1, 2**53 - 1) | st.booleans() | TEXT,
+                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4),
+                           max_leaves=20)
+
+
+@given(st.dictionaries(TEXT, JSON_VALUES, max_size=5))
+def test_a_nul_anywhere_shows_in_the_canonical_bytes_the_inbox_searches_first(document):
+    """The inbox looks for a NUL only in a message whose canonical bytes hold an escaped one."""
+    from borderflow.domain import canonical
+    from borderflow.exchange.inbox import _ESCAPED_NUL
+
+    if has_nul(document):
+        assert _ESCAPED_NUL in canonical.dumps(document)

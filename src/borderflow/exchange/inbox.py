@@ -270,6 +270,9 @@ class _Batch:
             self.uow.conn.execute(_MOVE_STREAM, moved)
 
 
+_ESCAPED_NUL = b"\\u0000"
+
+
 def _trust(ctx: NodeContext, principal: Principal, message: Any, now: datetime) -> tuple[str, bytes]:
     """The sender and the signed bytes, or Untrusted with the reason."""
     if not isinstance(message, dict):
@@ -278,7 +281,9 @@ def _trust(ctx: NodeContext, principal: Principal, message: Any, now: datetime) 
         signed = env.canonical(message)  # what the signature covers, written once for the check below
     except jcs.CanonicalizationError as exc:
         raise Untrusted(say("exchange.not_canonical", error=str(exc)[:500])) from None
-    if has_nul(message):
+    # The canonical bytes write a NUL in any text or key (the signature's aside) as \u0000: only a
+    # message whose bytes hold that (or a stray backslash before "u0000") is searched for one.
+    if (_ESCAPED_NUL in signed and has_nul(message)) or has_nul(message.get("signature")):
         raise Untrusted(say("exchange.nul"))
     for name, kind in REQUIRED.items():
         value = message.get(name)
