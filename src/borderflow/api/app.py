@@ -12,6 +12,7 @@ from borderflow import __version__
 from borderflow.api import docs, metrics, probes, problems, request_log
 from borderflow.api.deps import NotAuthenticated
 from borderflow.api.fast_reads import FastReads
+from borderflow.api.fast_writes import FastWrites
 from borderflow.api.keycheck import RevocationAwareKeyCache
 from borderflow.api.device_ingress import BodyLimitByPath, DeviceIngress
 from borderflow.api.throttle import ApiThrottle, Throttle
@@ -76,7 +77,9 @@ def create_app(ctx: NodeContext, *, max_body_bytes: int = 262_144, run_exchange:
     app.include_router(devices.router, prefix="/api/v1")
     from borderflow import web
     web.mount(app, ctx)
-    app.add_middleware(LocalizeApi)  # innermost: answers in the language the caller asks for
+    app.add_middleware(FastWrites, ctx_of=lambda: ctx, keys_of=lambda: app.state.keys,  # innermost
+                       metrics_of=lambda: app.state.metrics, handlers_of=lambda: app.exception_handlers)
+    app.add_middleware(LocalizeApi)  # answers in the language the caller asks for
     app.add_middleware(ApiThrottle, throttle_of=lambda: app.state.throttle, ctx_of=lambda: ctx,
                        problem_body=lambda _scope, status, detail, type_: problems.problem_bytes(
                            status, detail, type_=type_))

@@ -15,6 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from borderflow.domain.errors import Forbidden
 from borderflow.domain.roles import Principal
 from borderflow.services.context import NodeContext
+from borderflow.services.idempotency import MAX_KEY_LENGTH
 
 bearer = HTTPBearer(auto_error=False, description="API key from `borderflow apikey create`")
 
@@ -46,7 +47,7 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
 IdempotencyHeader = Annotated[str | None, Header(
-    alias="Idempotency-Key", max_length=128,
+    alias="Idempotency-Key", max_length=MAX_KEY_LENGTH,
     description="Retry-safe writes: the same key (1 to 128 characters) returns the first answer")]
 
 

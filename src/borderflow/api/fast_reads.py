@@ -24,7 +24,7 @@ from borderflow.services import waits
 HEALTHZ, FEED = "/healthz", "/api/v1/wait-times"
 
 
-class _Route(NamedTuple):  # what the access line and the metrics read of a matched route
+class Matched(NamedTuple):  # what the access line and the metrics read of a matched route
     path: str
     path_regex: None = None
 
@@ -50,7 +50,7 @@ class FastReads:
 
 
 async def _answer(scope: Scope, send: Send, route: str, body: bytes, extra: list[tuple[bytes, bytes]]) -> None:
-    scope["route"] = _Route(route)
+    scope["route"] = Matched(route)
     await send({"type": "http.response.start", "status": 200,
                 "headers": [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json"),
                             *extra]})

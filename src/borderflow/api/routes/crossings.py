@@ -5,12 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Request
+from fastapi.responses import Response
 
 from borderflow.api.deps import ContextDep, CurrentPrincipal, IdempotencyKey, May
 from borderflow.api.routes import ERRORS, GATE_DOC, Route, answer
+from borderflow.api.metrics import NodeMetrics
 from borderflow.domain import lifecycle
+from borderflow.domain.roles import Principal
 from borderflow.schemas import PLATE_MAX, Crossing, DeclarationIn, InspectionIn, NoNul, NoteIn, ReasonIn
 from borderflow.services import crossings, officers, signoffs
+from borderflow.services.context import NodeContext
 from borderflow.services.idempotency import run_once
 
 router = APIRouter(route_class=Route, tags=["crossings"], responses={k: ERRORS[k] for k in (400, 401, 403, 413, 422)})
@@ -22,10 +26,17 @@ CrossingId = Annotated[str, Path(min_length=1, max_length=64), NoNul]
 def declare(request: Request, ctx: ContextDep, principal: May("crossing.declare"), body: DeclarationIn,
             idempotency_key: IdempotencyKey = None):
     """Declare a crossing once: validated, assessed (risk lane with reasons) and announced to the partner."""
+    return declared(ctx, principal, body, idempotency_key, request.app.state.metrics)
+
+
+def declared(ctx: NodeContext, principal: Principal, body: DeclarationIn, idempotency_key: str | None,
+             metrics: NodeMetrics) -> Response:
+    """The route's work once its caller may declare and its body is a declaration (api/fast_writes
+    calls it too)."""
     status, view, replayed = run_once(ctx, principal, idempotency_key, lambda: body.model_dump(mode="json"),
                                       lambda uow: crossings.declare(ctx, uow, principal, body))
     if not replayed:
-        request.app.state.metrics.count_declaration(view)
+        metrics.count_declaration(view)
     return answer(status, view, replayed)
 
 

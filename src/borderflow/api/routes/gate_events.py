@@ -5,11 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
 
 from borderflow.api.deps import ContextDep, CurrentPrincipal, IdempotencyKey, May
+from borderflow.api.metrics import NodeMetrics
 from borderflow.api.routes import ERRORS, GATE_DOC, Route, answer
+from borderflow.domain.roles import Principal
 from borderflow.schemas import GateDecision, GateEventIn, NoNul, ResolutionIn
 from borderflow.services import gate
+from borderflow.services.context import NodeContext
 from borderflow.services.idempotency import run_once
 
 router = APIRouter(route_class=Route, tags=["gate"], responses={k: ERRORS[k] for k in (400, 401, 403, 413, 422)})
@@ -19,10 +23,17 @@ router = APIRouter(route_class=Route, tags=["gate"], responses={k: ERRORS[k] for
 def post_event(request: Request, ctx: ContextDep, principal: May("gate.event"), body: GateEventIn,
                idempotency_key: IdempotencyKey = None):
     """A plate read gets a decision (`open` or `hold` with a reason); weighings and barrier states are kept."""
+    return recorded(ctx, principal, body, idempotency_key, request.app.state.metrics)
+
+
+def recorded(ctx: NodeContext, principal: Principal, body: GateEventIn, idempotency_key: str | None,
+             metrics: NodeMetrics) -> Response:
+    """The route's work once its caller may report gate events and its body is one (api/fast_writes
+    calls it too)."""
     status, view, replayed = run_once(ctx, principal, idempotency_key, body.model_dump(mode="json"),
                                       lambda uow: gate.record(ctx, uow, principal, body))
     if not replayed:
-        request.app.state.metrics.count_decision(view)
+        metrics.count_decision(view)
     return answer(status, view, replayed)
 
 
